@@ -1,0 +1,43 @@
+"""naive-nb: notebook magics, widgets and a client for the Naive images API.
+
+The public names are re-exported here and imported lazily, so that ``%load_ext naive_nb``
+stays cheap (no httpx, Pillow or Starlette import until something is used).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from naive_nb._version import __version__
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
+    from naive_nb.local import LocalServer, serve_local
+
+# public name -> module that defines it (imported on first attribute access)
+_LAZY: dict[str, str] = {
+    "serve_local": "naive_nb.local",
+    "LocalServer": "naive_nb.local",
+}
+
+__all__ = ["LocalServer", "__version__", "load_ipython_extension", "serve_local"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'naive_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Entry point of ``%load_ext naive_nb``: registers ``%naive`` / ``%%naive``."""
+    from naive_nb.magic import load_ipython_extension as _load
+
+    _load(ipython)

@@ -1,0 +1,223 @@
+"""Typed values returned by the client: plain dataclasses built from the API's JSON."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL.Image import Image
+
+__all__ = ["TERMINAL", "GeneratedImage", "Job", "ModelInfo", "Price", "Result", "parse_time"]
+
+#: statuses after which a job never changes again
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+
+
+def parse_time(value: object) -> datetime | None:
+    """ISO 8601 (with ``Z`` or an offset) -> aware datetime; anything else -> None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _num(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job as the API reports it. ``raw`` keeps the full reply for anything not modelled here."""
+
+    id: str
+    status: str
+    model: str | None = None
+    type: str | None = None
+    progress: float | None = None
+    estimated_seconds: float | None = None
+    estimated_credits: float | None = None
+    credits_used: float | None = None
+    error: dict[str, Any] | None = None
+    media_urls: tuple[str, ...] = ()
+    result: dict[str, Any] | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Job:
+        # Older deployments send only the deprecated `job_id` alias.
+        job_id = data.get("id") or data.get("job_id")
+        if not isinstance(job_id, str):
+            raise ValueError(f"job reply without an id: {sorted(data)}")
+        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        estimate = _num(data.get("estimated_seconds"))
+        if estimate is None:
+            estimate = _num(metadata.get("estimated_seconds"))
+        media = data.get("media") if isinstance(data.get("media"), list) else []
+        urls = [m["url"] for m in media if isinstance(m, dict) and isinstance(m.get("url"), str)]
+        result = data.get("result") if isinstance(data.get("result"), dict) else None
+        if not urls and result is not None:  # `media` is the stable place, `result` the fallback
+            images = result.get("images") if isinstance(result.get("images"), list) else []
+            urls = [i["url"] for i in images if isinstance(i, dict) and isinstance(i.get("url"), str)]
+        error = data.get("error") if isinstance(data.get("error"), dict) else None
+        return cls(
+            id=job_id,
+            status=str(data.get("status", "unknown")),
+            model=data.get("model") if isinstance(data.get("model"), str) else None,
+            type=data.get("type") if isinstance(data.get("type"), str) else None,
+            progress=_num(data.get("progress")),
+            estimated_seconds=estimate,
+            estimated_credits=_num(data.get("estimated_credits")),
+            credits_used=_num(data.get("credits_used")),
+            error=error,
+            media_urls=tuple(urls),
+            result=result,
+            created_at=parse_time(data.get("created_at")),
+            started_at=parse_time(data.get("started_at")),
+            completed_at=parse_time(data.get("completed_at")),
+            metadata=dict(metadata),
+            raw=dict(data),
+        )
+
+    @property
+    def done(self) -> bool:
+        """True once the job is completed, failed or cancelled."""
+        return self.status in TERMINAL
+
+    @property
+    def idempotency_key(self) -> str | None:
+        key = self.metadata.get("idempotency_key")
+        return key if isinstance(key, str) else None
+
+    @property
+    def seed(self) -> int | None:
+        seed = (self.result or {}).get("seed")
+        return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+@dataclass
+class GeneratedImage:
+    """One downloaded result image.
+
+    ``data`` holds the encoded file bytes (JPEG or PNG), fetched at completion because result URLs
+    expire. ``path`` stays None until a store writes the file to disk.
+    """
+
+    data: bytes = field(repr=False)
+    url: str
+    width: int | None = None
+    height: int | None = None
+    seed: int | None = None
+    content_type: str | None = None
+    nsfw: bool = False
+    path: Path | None = None
+    _pil: Image | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def pil(self) -> Image:
+        """The image as a Pillow ``Image`` (decoded on first use)."""
+        if self._pil is None:
+            from PIL import Image as PILImage
+
+            image = PILImage.open(io.BytesIO(self.data))
+            image.load()
+            self._pil = image
+        return self._pil
+
+    @property
+    def format(self) -> str:
+        """File extension matching the bytes: ``"png"`` or ``"jpeg"``."""
+        if self.data[:8] == b"\x89PNG\r\n\x1a\n":
+            return "png"
+        if self.data[:3] == b"\xff\xd8\xff":
+            return "jpeg"
+        return (self.content_type or "application/octet-stream").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What ``generate`` returns: the finished job, its downloaded images, and the seeds.
+
+    The provider uses one seed for a whole batch (``num_images > 1``), so ``seeds`` repeats that
+    seed once per image; ``seed`` is the batch seed (None for models without a seed parameter).
+    """
+
+    job: Job
+    images: tuple[GeneratedImage, ...]
+    model: str
+    input: dict[str, Any]
+    seed: int | None = None
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(image.seed for image in self.images if image.seed is not None)
+
+    @property
+    def local_preview(self) -> bool:
+        """True when the images come from naive-nb's embedded server, not the hosted API."""
+        return (self.job.result or {}).get("engine") == "naive-nb local preview"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    name: str
+    mode: str = "text-to-image"
+    key_params: tuple[str, ...] = ()
+    default: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ModelInfo:
+        params = data.get("key_params") if isinstance(data.get("key_params"), list) else []
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name", data["id"])),
+            mode=str(data.get("mode", "text-to-image")),
+            key_params=tuple(str(p) for p in params),
+            default=bool(data.get("default", False)),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True)
+class Price:
+    model: str
+    num_images: int
+    estimated_credits: float
+    credit_value_usd: float | None = None
+    unit_price_usd: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any], num_images: int) -> Price:
+        # Older deployments name the unit price `fal_unit_price_usd`.
+        unit = _num(data.get("unit_price_usd"))
+        if unit is None:
+            unit = _num(data.get("fal_unit_price_usd"))
+        return cls(
+            model=str(data.get("model", "")),
+            num_images=num_images,
+            estimated_credits=_num(data.get("estimated_credits")) or 0.0,
+            credit_value_usd=_num(data.get("credit_value_usd")),
+            unit_price_usd=unit,
+            raw=dict(data),
+        )
+
+    @property
+    def usd(self) -> float | None:
+        """Estimated cost in US dollars, from the reply's own credit value (never hard-coded)."""
+        if self.credit_value_usd is None:
+            return None
+        return self.estimated_credits * self.credit_value_usd

@@ -1,0 +1,139 @@
+"""Input checks run before anything is sent, against the model catalog the API itself serves.
+
+The catalog says which ``input`` keys a model takes (``key_params``); the value rules come from
+the contract (``naive-api.md``). Errors are short, name the field and say what is allowed. The
+client never imports the embedded server's code: both follow the contract, so one cannot hide the
+other's bug.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from naive_nb._types import ModelInfo
+from naive_nb.errors import InvalidModelError, ValidationError
+
+__all__ = ["IMAGE_SIZES", "image_dimensions", "validate_input", "validate_model"]
+
+IMAGE_SIZES: dict[str, tuple[int, int]] = {
+    "square_hd": (1024, 1024),
+    "square": (512, 512),
+    "portrait_4_3": (768, 1024),
+    "portrait_16_9": (576, 1024),
+    "landscape_4_3": (1024, 768),
+    "landscape_16_9": (1024, 576),
+}
+_STEPS = {"fal-ai/flux/schnell": (1, 12)}  # others: 1-50
+_SEED_MAX = 2**32 - 1
+_SIDE = (256, 2048)
+_FORMATS = ("jpeg", "png")
+
+
+def _bad(field: str, message: str, allowed: Any = None) -> ValidationError:
+    return ValidationError(message, field=field, allowed=allowed)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)  # type: ignore[arg-type]
+
+
+def validate_model(model: str, catalog: Sequence[ModelInfo]) -> ModelInfo:
+    for info in catalog:
+        if info.id == model:
+            return info
+    ids = [info.id for info in catalog]
+    raise InvalidModelError(
+        f"Unknown model {model!r}. Allowed: {', '.join(ids)}", field="model", allowed=ids
+    )
+
+
+def validate_input(info: ModelInfo, data: dict[str, Any]) -> None:
+    """Raise :class:`ValidationError` naming the first offending field of ``data``."""
+    if not isinstance(data, dict):
+        raise _bad("input", "input must be a dict with at least a prompt")
+    allowed = list(info.key_params)
+    for name in data:
+        if allowed and name not in allowed:
+            raise _bad(
+                f"input.{name}",
+                f"{info.id} does not take {name!r}. Allowed: {', '.join(allowed)}",
+                allowed,
+            )
+    required = ["image_url"] if info.mode == "image-to-image" else ["prompt"]
+    for name in required:
+        if name not in data:
+            raise _bad(f"input.{name}", f"input.{name} is required for {info.id}")
+    for name, value in data.items():
+        _check(info, name, value)
+
+
+def _check(info: ModelInfo, name: str, value: Any) -> None:
+    where = f"input.{name}"
+    if name in ("prompt", "negative_prompt"):
+        if not isinstance(value, str) or (name == "prompt" and not value.strip()):
+            raise _bad(where, f"{where} must be a non-empty string")
+    elif name == "image_size":
+        _check_size(value)
+    elif name == "num_images":
+        if not _is_int(value) or not 1 <= value <= 4:
+            raise _bad(where, f"{where} must be an integer from 1 to 4, got {value!r}", (1, 4))
+    elif name == "seed":
+        if not _is_int(value) or not 0 <= value <= _SEED_MAX:
+            raise _bad(where, f"{where} must be an integer from 0 to {_SEED_MAX}, got {value!r}")
+    elif name == "num_inference_steps":
+        low, high = _STEPS.get(info.id, (1, 50))
+        if not _is_int(value) or not low <= value <= high:
+            raise _bad(
+                where,
+                f"{where} must be an integer from {low} to {high} for {info.id}, got {value!r}",
+                (low, high),
+            )
+    elif name == "guidance_scale":
+        if not _is_number(value) or not 0 <= value <= 20:
+            raise _bad(where, f"{where} must be a number from 0 to 20, got {value!r}", (0, 20))
+    elif name == "strength":
+        if not _is_number(value) or not 0 <= value <= 1:
+            raise _bad(where, f"{where} must be a number from 0 to 1, got {value!r}", (0, 1))
+    elif name == "output_format":
+        if value not in _FORMATS:
+            raise _bad(where, f"{where} must be 'jpeg' or 'png', got {value!r}", list(_FORMATS))
+    elif name == "enable_safety_checker":
+        if not isinstance(value, bool):
+            raise _bad(where, f"{where} must be True or False, got {value!r}")
+    elif name == "image_url" and (
+        not isinstance(value, str) or not value.startswith(("http://", "https://", "data:"))
+    ):
+        raise _bad(where, f"{where} must be an http(s) or data: URL")
+
+
+def _check_size(value: Any) -> None:
+    if isinstance(value, str) and value in IMAGE_SIZES:
+        return
+    if isinstance(value, dict) and set(value) == {"width", "height"}:
+        low, high = _SIDE
+        sides = (value["width"], value["height"])
+        if all(_is_int(v) and low <= v <= high and v % 32 == 0 for v in sides):
+            return
+    presets = list(IMAGE_SIZES)
+    raise _bad(
+        "input.image_size",
+        f"input.image_size must be one of {', '.join(presets)}, or "
+        f'{{"width": W, "height": H}} in multiples of 32 from {_SIDE[0]} to {_SIDE[1]}; '
+        f"got {value!r}",
+        presets,
+    )
+
+
+def image_dimensions(size: object) -> tuple[int, int] | None:
+    """Pixel size of an ``image_size`` value, when it is known."""
+    if isinstance(size, str):
+        return IMAGE_SIZES.get(size)
+    if isinstance(size, dict) and _is_int(size.get("width")) and _is_int(size.get("height")):
+        return int(size["width"]), int(size["height"])
+    return None

@@ -1,0 +1,179 @@
+"""Running the embedded server: in a background thread (`serve_local`) or in the foreground
+(`naive-nb serve`). Both bind 127.0.0.1 by default and use uvicorn with logging kept quiet:
+the server logs no request lines and never a header, so no key can reach a log."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from naive_nb.local.app import RequestRecord, ServerState, create_app
+from naive_nb.local.config import ServerConfig
+from naive_nb.local.faults import Faults
+
+STARTUP_TIMEOUT = 10.0
+
+
+def new_local_key() -> str:
+    return "nv_sk_local_" + secrets.token_hex(12)
+
+
+def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
+    try:
+        import httptools  # noqa: F401  (the faster parser, when installed)
+
+        http = "httptools"
+    except ImportError:  # pragma: no cover - httptools is a dependency
+        http = "h11"
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=http,
+        loop="asyncio",
+        lifespan="on",
+        access_log=False,
+        log_level=log_level,
+        log_config=None,
+        server_header=False,
+        timeout_graceful_shutdown=1,
+    )
+
+
+class LocalServer:
+    """A running embedded server. `url` and `api_key` are what a client needs; `faults` can be
+    changed while it runs; `request_log` and `jobs()` let tests see what happened."""
+
+    def __init__(self, config: ServerConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config
+        app, self._state = create_app(config)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        self.host, self.port = self._sock.getsockname()[:2]
+        self._server = uvicorn.Server(_uvicorn_config(app, host, self.port, "error"))
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._sock]},
+            name="naive-nb-server",
+            daemon=True,
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> LocalServer:
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("The embedded Naive server did not start.")
+            time.sleep(0.002)
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.should_exit = True
+            self._thread.join(timeout=5)
+        self._sock.close()
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- what clients and tests use -------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_key(self) -> str:
+        return self.config.api_keys[0]
+
+    @property
+    def api_keys(self) -> tuple[str, ...]:
+        return self.config.api_keys
+
+    @property
+    def faults(self) -> Faults:
+        return self.config.faults
+
+    @property
+    def state(self) -> ServerState:
+        return self._state
+
+    @property
+    def request_log(self) -> list[RequestRecord]:
+        return self._state.request_log
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every job of every key, in the shape of `GET /v1/jobs/{id}`, oldest first."""
+        now = time.monotonic()
+        jobs = sorted(self._state.all_jobs(), key=lambda j: j.created_at)
+        return [job.detail(now) for job in jobs]
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive() and not self._server.should_exit
+
+    def __repr__(self) -> str:  # the key stays out of reprs, even a local one
+        state = "running" if self.running else "stopped"
+        return f"<LocalServer {self.url} {state}>"
+
+
+def serve_local(
+    api_key: str | Sequence[str] | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    time_scale: float = 1.0,
+    spread: float = 0.2,
+    workers: int = 4,
+    balance: float = 100.0,
+    rate_limit: int | None = 600,
+    file_ttl: float = 3600.0,
+    tier: str = "pro",
+    faults: Faults | None = None,
+) -> LocalServer:
+    """Start the embedded Naive server on `host:port` (0 = a free port) in a background thread.
+
+    `api_key` may be one key, several (one tenant each), or None for a fresh random key.
+    """
+    if api_key is None:
+        keys: tuple[str, ...] = (new_local_key(),)
+    elif isinstance(api_key, str):
+        keys = (api_key,)
+    else:
+        keys = tuple(api_key)
+    if not keys or not all(isinstance(k, str) and k for k in keys):
+        raise ValueError("api_key must be a non-empty string (or a list of them).")
+    config = ServerConfig(
+        api_keys=keys,
+        time_scale=time_scale,
+        spread=spread,
+        workers=workers,
+        balance=balance,
+        rate_limit=rate_limit,
+        file_ttl=file_ttl,
+        tier=tier,
+        faults=faults or Faults(),
+    )
+    return LocalServer(config, host, port).start()
+
+
+def run_foreground(config: ServerConfig, host: str, port: int) -> None:
+    """Serve until interrupted (used by `naive-nb serve`)."""
+    app, _ = create_app(config)
+    uvicorn.Server(_uvicorn_config(app, host, port, "warning")).run()

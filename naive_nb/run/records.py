@@ -1,0 +1,136 @@
+"""What one finished job left behind: the request, the job, and the files on disk.
+
+A :class:`JobRecord` is the unit of provenance. It is written as the JSON manifest beside the
+files, read back by the request cache, embedded (minus file hashes) in each image's own metadata,
+and summarised in each output's ``{"naive": ...}`` metadata. It never holds the API key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from naive_nb._version import __version__
+
+MANIFEST_NAME = "manifest.json"
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """One full-size image file in the store."""
+
+    path: Path
+    sha256: str
+    width: int
+    height: int
+    content_type: str
+    seed: int | None
+    index: int
+    job_id: str
+
+    def read_bytes(self) -> bytes:
+        return self.path.read_bytes()
+
+    @property
+    def pil(self) -> Any:
+        """The image as a Pillow image (Pillow is imported on first use only)."""
+        from PIL import Image
+
+        with Image.open(self.path) as image:
+            image.load()
+            return image.copy()
+
+    def to_json(self, relative_to: Path | None = None) -> dict[str, Any]:
+        path = self.path
+        if relative_to is not None:
+            try:
+                path = self.path.relative_to(relative_to)
+            except ValueError:
+                path = self.path
+        return {
+            "path": path.as_posix(),
+            "sha256": self.sha256,
+            "width": self.width,
+            "height": self.height,
+            "content_type": self.content_type,
+            "seed": self.seed,
+            "index": self.index,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], base: Path, job_id: str) -> StoredImage:
+        path = Path(data["path"])
+        return cls(
+            path=path if path.is_absolute() else base / path,
+            sha256=str(data["sha256"]),
+            width=int(data["width"]),
+            height=int(data["height"]),
+            content_type=str(data["content_type"]),
+            seed=None if data.get("seed") is None else int(data["seed"]),
+            index=int(data["index"]),
+            job_id=job_id,
+        )
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A finished job: the exact request, what it cost, where its files are."""
+
+    job_id: str
+    model: str
+    input: dict[str, Any]
+    cache_key: str
+    backend: str  # host the job ran on, e.g. "api.usenaive.ai" or "127.0.0.1:8765"
+    local_preview: bool
+    credits_used: float | None
+    created: str | None
+    completed: str | None
+    files: tuple[StoredImage, ...] = ()
+    version: str = __version__
+    from_cache: bool = field(default=False, compare=False)
+
+    @property
+    def seed(self) -> int | None:
+        seed = self.input.get("seed")
+        return seed if isinstance(seed, int) else None
+
+    def describe(self) -> dict[str, Any]:
+        """The provenance of the job, without file hashes (what goes inside an image file)."""
+        return {
+            "job_id": self.job_id,
+            "model": self.model,
+            "input": self.input,
+            "cache_key": self.cache_key,
+            "backend": self.backend,
+            "local_preview": self.local_preview,
+            "credits_used": self.credits_used,
+            "created": self.created,
+            "completed": self.completed,
+            "version": self.version,
+        }
+
+    def to_json(self, relative_to: Path | None = None) -> dict[str, Any]:
+        return {**self.describe(), "files": [f.to_json(relative_to) for f in self.files]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], base: Path) -> JobRecord:
+        job_id = str(data["job_id"])
+        return cls(
+            job_id=job_id,
+            model=str(data["model"]),
+            input=dict(data["input"]),
+            cache_key=str(data.get("cache_key", "")),
+            backend=str(data.get("backend", "")),
+            local_preview=bool(data.get("local_preview", False)),
+            credits_used=data.get("credits_used"),
+            created=data.get("created"),
+            completed=data.get("completed"),
+            files=tuple(StoredImage.from_json(f, base, job_id) for f in data.get("files", ())),
+            version=str(data.get("version", "")),
+        )

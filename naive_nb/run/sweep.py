@@ -1,0 +1,108 @@
+"""Seed values for sweeps, in the syntax of AUTOMATIC1111's X/Y/Z plot.
+
+Accepted, comma separated and mixed freely:
+
+- ``42``                a single seed
+- ``1-4``               an inclusive range (1, 2, 3, 4)
+- ``1-10 (+2)``         a range with a step (1, 3, 5, 7, 9)
+- ``1-10 [5]``          a range cut into N evenly spaced values (1, 3, 5, 7, 10)
+- ``-1``                a random seed, resolved to a concrete one before anything is sent
+
+Every value is checked before any work starts, so a typo never costs half a sweep.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+
+SEED_MAX = 2**32 - 1
+MAX_SWEEP = 64  # one job per seed: a cap keeps a typo like 1-10000 from spending real credits
+
+_RANGE = re.compile(
+    r"^(?P<start>\d+)\s*-\s*(?P<end>\d+)"
+    r"(?:\s*\(\s*(?P<step>[+-]?\s*\d+)\s*\)|\s*\[\s*(?P<count>\d+)\s*\])?$"
+)
+_SINGLE = re.compile(r"^(?P<value>\d+)$")
+RANDOM_SEED = "-1"
+
+
+class SweepError(ValueError):
+    """A seed list that cannot be planned; the message says which part and why."""
+
+
+def random_seed() -> int:
+    """A concrete seed for a request that gave none (so it can be re-made and cached)."""
+    return secrets.randbelow(SEED_MAX + 1)
+
+
+def parse_seed_values(
+    text: str, *, pick_random: Callable[[], int] = random_seed, limit: int = MAX_SWEEP
+) -> list[int]:
+    """Expand ``text`` into concrete seeds, or raise :class:`SweepError` naming the bad part."""
+    if not text.strip():
+        raise SweepError("--seeds is empty. Use e.g. 1-4, 1,5,9, 1-10 (+2) or 1-10 [5].")
+    seeds: list[int] = []
+    for raw_part in _split_parts(text):
+        part = raw_part.strip()
+        if not part:
+            raise SweepError(f"--seeds {text!r} has an empty item between commas.")
+        seeds.extend(_expand(part, pick_random))
+        if len(seeds) > limit:
+            raise SweepError(
+                f"--seeds {text!r} makes more than {limit} jobs (one per seed); "
+                "narrow the range or add a step like 1-100 (+10)."
+            )
+    duplicates = sorted({s for s in seeds if seeds.count(s) > 1})
+    if duplicates:
+        raise SweepError(
+            f"--seeds {text!r} repeats seed {duplicates[0]}: each seed would be paid twice "
+            "for the same image."
+        )
+    return seeds
+
+
+def _split_parts(text: str) -> list[str]:
+    # commas inside "(+2)" or "[5]" never occur in valid input, so a plain split is enough
+    return text.split(",")
+
+
+def _expand(part: str, pick_random: Callable[[], int]) -> list[int]:
+    if part == RANDOM_SEED:
+        return [pick_random()]
+    single = _SINGLE.match(part)
+    if single:
+        return [_checked(int(single["value"]), part)]
+    found = _RANGE.match(part)
+    if not found:
+        raise SweepError(
+            f"--seeds item {part!r} is not understood. Allowed: 42, 1-4, 1,5,9, "
+            "1-10 (+2), 1-10 [5], or -1 for a random seed."
+        )
+    start = _checked(int(found["start"]), part)
+    end = _checked(int(found["end"]), part)
+    if found["count"] is not None:
+        return _evenly_spaced(start, end, int(found["count"]), part)
+    step = int(found["step"].replace(" ", "")) if found["step"] is not None else 0
+    if step == 0:
+        step = 1 if end >= start else -1
+    if (end - start) * step < 0:
+        raise SweepError(f"--seeds item {part!r}: the step {step:+d} never reaches {end}.")
+    return list(range(start, end + (1 if step > 0 else -1), step))
+
+
+def _evenly_spaced(start: int, end: int, count: int, part: str) -> list[int]:
+    if count < 1:
+        raise SweepError(f"--seeds item {part!r}: the count in [..] must be at least 1.")
+    if count == 1:
+        return [start]
+    # int() truncation as in the X/Y/Z plot script, so the same text gives the same seeds there
+    values = [int(start + (end - start) * i / (count - 1)) for i in range(count)]
+    return list(dict.fromkeys(values))
+
+
+def _checked(value: int, part: str) -> int:
+    if not 0 <= value <= SEED_MAX:
+        raise SweepError(f"--seeds item {part!r}: seeds run from 0 to {SEED_MAX}.")
+    return value
