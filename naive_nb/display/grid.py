@@ -106,9 +106,9 @@ def _font(size: int) -> FreeTypeFont | ImageFont:
 def _decode(data: bytes, side: int) -> Image:
     from PIL import Image as PILImage
 
-    image = PILImage.open(io.BytesIO(data))
-    image.draft("RGB", (side, side))  # JPEG decodes at reduced scale: much faster for 1024 px
-    image = image.convert("RGB")
+    source = PILImage.open(io.BytesIO(data))
+    source.draft("RGB", (side, side))  # JPEG decodes at reduced scale: much faster for 1024 px
+    image = source.convert("RGB")
     image.thumbnail((side, side))
     return image
 
@@ -137,7 +137,7 @@ def _wrap(text: str, font: FreeTypeFont | ImageFont, width: int, lines: int) -> 
     return [_fit(entry, font, width) for entry in out]
 
 
-def composite(layout: GridLayout, sizes: GridSizes = GridSizes()) -> Image:  # noqa: B008
+def composite(layout: GridLayout, sizes: GridSizes = GridSizes()) -> Image:
     """The grid as one Pillow image, tiles and all labels drawn into the pixels."""
     from PIL import Image as PILImage
     from PIL import ImageDraw
@@ -225,7 +225,7 @@ def encode_jpeg(image: Image, quality: int) -> bytes:
     return buffer.getvalue()
 
 
-def composite_jpeg(layout: GridLayout, sizes: GridSizes = GridSizes()) -> bytes:  # noqa: B008
+def composite_jpeg(layout: GridLayout, sizes: GridSizes = GridSizes()) -> bytes:
     """The composite as JPEG bytes within ``sizes.composite_bytes`` (quality, then scale, drop)."""
     image = composite(layout, sizes)
     data = b""
@@ -242,7 +242,7 @@ def composite_jpeg(layout: GridLayout, sizes: GridSizes = GridSizes()) -> bytes:
 # HTML and text
 
 
-def thumbnail_jpeg(data: bytes, sizes: GridSizes = GridSizes()) -> bytes:  # noqa: B008
+def thumbnail_jpeg(data: bytes, sizes: GridSizes = GridSizes()) -> bytes:
     return encode_jpeg(_decode(data, sizes.thumb_side), sizes.thumb_quality)
 
 
@@ -250,7 +250,7 @@ def _data_uri(data: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
 
 
-def html_table(layout: GridLayout, sizes: GridSizes = GridSizes()) -> str:  # noqa: B008
+def html_table(layout: GridLayout, sizes: GridSizes = GridSizes()) -> str:
     """Thumbnails with captions; only inline attributes (GitHub strips <style> and <script>)."""
     esc = html.escape
     parts = [f"<p><b>{esc(layout.title)}</b></p>"]
@@ -316,7 +316,7 @@ def text_table(layout: GridLayout) -> str:
     return "\n".join(lines)
 
 
-def grid_bundle(layout: GridLayout, sizes: GridSizes = GridSizes()) -> dict[str, Any]:  # noqa: B008
+def grid_bundle(layout: GridLayout, sizes: GridSizes = GridSizes()) -> dict[str, Any]:
     """The three-mime bundle of a grid (``image/jpeg`` base64-encoded, as Jupyter expects)."""
     return {
         "image/jpeg": base64.b64encode(composite_jpeg(layout, sizes)).decode("ascii"),

@@ -142,7 +142,7 @@ def _is_number(value: Any) -> bool:
     return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
 
 
-def _check_value(spec: ModelSpec, name: str, value: Any) -> None:  # noqa: C901 - a flat table
+def _check_value(spec: ModelSpec, name: str, value: Any) -> None:
     def bad(allowed: str) -> InputProblem:
         return InputProblem(name, f"{name} must be {allowed}; got {value!r}.")
 

@@ -1,0 +1,370 @@
+"""Parsing of ``%naive`` / ``%%naive`` lines, kept apart from executing them (jupysql's split).
+
+The line is split with :mod:`shlex` (quoted prompts work; an apostrophe as in ``a fox's den``
+does too), flags are checked before :mod:`argparse` sees them (an unknown flag or a flag given
+twice is refused instead of silently winning), and every value is converted with a message naming
+the flag and the allowed values. Nothing here touches the network, the disk or IPython.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from naive_nb.run.params import IMAGE_SIZES, OUTPUT_FORMATS, parse_image_size, parse_param_value
+from naive_nb.run.sweep import SEED_MAX, SweepError, parse_seed_values
+
+SUBCOMMANDS = ("models", "price", "jobs", "get", "cancel", "status", "help", "login", "resume")
+JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
+
+
+class MagicUsageError(ValueError):
+    """A line that cannot be run as written; the message says what to write instead."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise MagicUsageError(f"%naive: {message}. See %naive help.")
+
+
+@dataclass(frozen=True)
+class Option:
+    flags: tuple[str, ...]
+    dest: str
+    help: str
+    metavar: str | None = None  # None: a switch without a value
+    repeatable: bool = False
+
+
+GENERATION_OPTIONS: tuple[Option, ...] = (
+    Option(("-m", "--model"), "model", "model id (see %naive models)", "ID"),
+    Option(
+        ("--seed",), "seed", f"seed, 0-{SEED_MAX}; a random one is chosen and shown if absent", "N"
+    ),
+    Option(("--seeds",), "seeds", "one job per seed: 1-4, 1,5,9, '1-10 (+2)', '1-10 [5]'", "LIST"),
+    Option(("-n", "--num"), "num", "images per job, 1-4", "N"),
+    Option(("--size",), "size", f"{', '.join(IMAGE_SIZES)} or WIDTHxHEIGHT", "SIZE"),
+    Option(("--steps",), "steps", "num_inference_steps", "N"),
+    Option(("--guidance",), "guidance", "guidance_scale (CFG), 0-20", "X"),
+    Option(("--format",), "format", "output_format: jpeg or png", "FMT"),
+    Option(("--negative",), "negative", "negative_prompt", "TEXT"),
+    Option(("--no-safety",), "no_safety", "enable_safety_checker = false"),
+    Option(("-p", "--param"), "param", "any other input key, e.g. -p strength=0.4", "K=V", True),
+    Option(
+        ("--prompt",), "prompt_text", "the prompt, when it starts with a subcommand word", "TEXT"
+    ),
+)
+RUN_OPTIONS: tuple[Option, ...] = (
+    Option(("-o", "--out"), "out", "also store the result in this variable", "NAME"),
+    Option(("--refresh",), "refresh", "ignore the cache: run again (and pay again)"),
+    Option(("--offline",), "offline", "serve from the cache only; fail on a miss"),
+    Option(("--timeout",), "timeout", "seconds to wait for a job before giving up", "S"),
+)
+JOBS_OPTIONS: tuple[Option, ...] = (
+    Option(("--status",), "status", f"only jobs in this status: {', '.join(JOB_STATUSES)}", "S"),
+    Option(("--limit",), "limit", "how many jobs, 1-100", "N"),
+)
+
+
+@dataclass
+class GenerateArgs:
+    """A generation request as typed, converted but not yet checked against a model."""
+
+    prompt: str = ""
+    model: str | None = None
+    seed: int | None = None
+    seeds: list[int] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    out: str | None = None
+    refresh: bool = False
+    offline: bool = False
+    timeout: float | None = None
+
+
+@dataclass
+class Command:
+    """A parsed line: a subcommand (``generate`` when the line is a prompt) and its arguments."""
+
+    name: str
+    generate: GenerateArgs = field(default_factory=GenerateArgs)
+    job_id: str | None = None
+    status: str | None = None
+    limit: int = 20
+
+
+def _tokens(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError:
+        pass
+    # An unbalanced quote is most often an apostrophe in a prompt ("a fox's den"): retry with
+    # double quotes as the only quoting character.
+    lexer = shlex.shlex(line, posix=True)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    lexer.commenters = ""
+    try:
+        return list(lexer)
+    except ValueError:
+        raise MagicUsageError(
+            "%naive: a quote is not closed. Close it, or put the prompt in a %%naive cell body."
+        ) from None
+
+
+def _option_table(options: Sequence[Option]) -> dict[str, Option]:
+    return {flag: option for option in options for flag in option.flags}
+
+
+def _looks_like_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_flags(tokens: Sequence[str], options: Sequence[Option]) -> None:
+    """Refuse unknown flags and flags given twice, before argparse would let the last one win."""
+    table = _option_table(options)
+    seen: dict[str, str] = {}
+    expects_value = False
+    for token in tokens:
+        if expects_value:
+            expects_value = False
+            continue
+        if token == "--":
+            return
+        if not token.startswith("-") or token == "-" or _looks_like_number(token):
+            continue
+        flag = token.split("=", 1)[0]
+        option = table.get(flag)
+        if option is None:
+            known = ", ".join(sorted({o.flags[-1] for o in options}))
+            raise MagicUsageError(
+                f"%naive: unknown flag {flag}. Allowed: {known}. "
+                "Quote the prompt if it contains this text."
+            )
+        if option.dest in seen and not option.repeatable:
+            raise MagicUsageError(
+                f"%naive: {option.flags[-1]} is given twice ({seen[option.dest]} and {token}); "
+                "keep one."
+            )
+        seen[option.dest] = token
+        expects_value = option.metavar is not None and "=" not in token
+
+
+def _parser(options: Sequence[Option], positional: str | None) -> _Parser:
+    parser = _Parser(prog="%naive", add_help=False, allow_abbrev=False)
+    for option in options:
+        if option.metavar is None:
+            parser.add_argument(*option.flags, dest=option.dest, action="store_true")
+        elif option.repeatable:
+            parser.add_argument(*option.flags, dest=option.dest, action="append", default=[])
+        else:
+            parser.add_argument(*option.flags, dest=option.dest, metavar=option.metavar)
+    if positional:
+        parser.add_argument(positional, nargs="*")
+    return parser
+
+
+def _parse(
+    tokens: list[str], options: Sequence[Option], positional: str | None
+) -> argparse.Namespace:
+    _check_flags(tokens, options)
+    return _parser(options, positional).parse_intermixed_args(tokens)
+
+
+def _int(flag: str, text: str, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise MagicUsageError(
+            f"%naive: {flag} must be an integer from {low} to {high}; got {text!r}."
+        )
+    return value
+
+
+def _float(flag: str, text: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise MagicUsageError(
+            f"%naive: {flag} must be a number from {low:g} to {high:g}; got {text!r}."
+        )
+    return value
+
+
+def _generation(namespace: argparse.Namespace, words: Sequence[str]) -> GenerateArgs:
+    args = GenerateArgs()
+    prompt = " ".join(words)
+    if namespace.prompt_text is not None:
+        if prompt:
+            raise MagicUsageError(
+                "%naive: the prompt is given twice (--prompt and free words); keep one."
+            )
+        prompt = namespace.prompt_text
+    args.prompt = prompt
+    args.model = namespace.model
+    params: dict[str, Any] = {}
+    if namespace.seed is not None and namespace.seeds is not None:
+        raise MagicUsageError("%naive: use --seed for one job or --seeds for a sweep, not both.")
+    if namespace.seed is not None:
+        args.seed = _int("--seed", namespace.seed, 0, SEED_MAX)
+    if namespace.seeds is not None:
+        try:
+            args.seeds = parse_seed_values(namespace.seeds)
+        except SweepError as error:
+            raise MagicUsageError(f"%naive: {error}") from None
+    if namespace.num is not None:
+        params["num_images"] = _int("--num", namespace.num, 1, 4)
+    if namespace.size is not None:
+        size = parse_image_size(namespace.size)
+        if isinstance(size, str) and size not in IMAGE_SIZES:
+            raise MagicUsageError(
+                f"%naive: --size must be one of {', '.join(IMAGE_SIZES)}, or WIDTHxHEIGHT "
+                f"(e.g. 768x512); got {namespace.size!r}."
+            )
+        params["image_size"] = size
+    if namespace.steps is not None:
+        params["num_inference_steps"] = _int("--steps", namespace.steps, 1, 50)
+    if namespace.guidance is not None:
+        params["guidance_scale"] = _float("--guidance", namespace.guidance, 0, 20)
+    if namespace.format is not None:
+        value = namespace.format.lower().replace("jpg", "jpeg")
+        if value not in OUTPUT_FORMATS:
+            raise MagicUsageError(
+                f"%naive: --format must be one of {', '.join(OUTPUT_FORMATS)}; "
+                f"got {namespace.format!r}."
+            )
+        params["output_format"] = value
+    if namespace.negative is not None:
+        params["negative_prompt"] = namespace.negative
+    if namespace.no_safety:
+        params["enable_safety_checker"] = False
+    for item in namespace.param:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise MagicUsageError(
+                f"%naive: --param takes KEY=VALUE (e.g. -p strength=0.4); got {item!r}."
+            )
+        if key in ("prompt", "seed"):
+            raise MagicUsageError(
+                f"%naive: set {key} with "
+                f"{'the prompt text' if key == 'prompt' else '--seed'}, not --param."
+            )
+        if key in params:
+            raise MagicUsageError(f"%naive: {key} is given twice; keep one.")
+        params[key] = parse_param_value(raw)
+    args.params = params
+    return args
+
+
+def _run_options(namespace: argparse.Namespace, args: GenerateArgs) -> GenerateArgs:
+    if namespace.out is not None:
+        if not namespace.out.isidentifier():
+            raise MagicUsageError(
+                f"%naive: -o needs a Python variable name; got {namespace.out!r}."
+            )
+        args.out = namespace.out
+    args.refresh = bool(namespace.refresh)
+    args.offline = bool(namespace.offline)
+    if namespace.refresh and namespace.offline:
+        raise MagicUsageError("%naive: --refresh runs again, --offline never does: pick one.")
+    if namespace.timeout is not None:
+        args.timeout = _float("--timeout", namespace.timeout, 1, 86400)
+    return args
+
+
+def parse_line(line: str, cell: str | None = None) -> Command:
+    """Parse a ``%naive`` line (or the options line and body of a ``%%naive`` cell)."""
+    tokens = _tokens(line)
+    quoted_start = line.lstrip()[:1] in ("'", '"')
+    if cell is None and tokens and tokens[0] in SUBCOMMANDS and not quoted_start:
+        return _subcommand(tokens[0], tokens[1:])
+    namespace = _parse(tokens, (*GENERATION_OPTIONS, *RUN_OPTIONS), "words")
+    words = list(namespace.words)
+    if cell is not None:
+        if words:
+            raise MagicUsageError(
+                f"%%naive: the first line takes options only; put {' '.join(words)!r} "
+                "in the cell body with the rest of the prompt."
+            )
+        words = [cell.strip()] if cell.strip() else []
+    args = _run_options(namespace, _generation(namespace, words))
+    return Command("generate", generate=args)
+
+
+def _subcommand(name: str, rest: list[str]) -> Command:
+    if name in ("models", "status", "help", "login"):
+        if rest:
+            raise MagicUsageError(f"%naive {name} takes no arguments; got {' '.join(rest)!r}.")
+        return Command(name)
+    if name == "price":
+        namespace = _parse(rest, GENERATION_OPTIONS, "words")
+        return Command(name, generate=_generation(namespace, namespace.words))
+    if name == "jobs":
+        namespace = _parse(rest, JOBS_OPTIONS, None)
+        status = namespace.status
+        if status is not None and status not in JOB_STATUSES:
+            raise MagicUsageError(
+                f"%naive jobs: --status must be one of {', '.join(JOB_STATUSES)}; got {status!r}."
+            )
+        limit = 20 if namespace.limit is None else _int("--limit", namespace.limit, 1, 100)
+        return Command(name, status=status, limit=limit)
+    # get / cancel / resume take a job id (resume: optional, default all pending)
+    options = RUN_OPTIONS[:1] if name == "get" else ()
+    namespace = _parse(rest, options, "ids")
+    ids = list(namespace.ids)
+    if name == "resume" and not ids:
+        return Command(name)
+    if len(ids) != 1:
+        raise MagicUsageError(
+            f"%naive {name} takes one job id, e.g. %naive {name} 1f0c...; see %naive jobs."
+        )
+    command = Command(name, job_id=ids[0])
+    if name == "get" and namespace.out is not None:
+        command.generate.out = namespace.out
+    return command
+
+
+def help_text() -> str:
+    """The usage shown by ``%naive help`` and ``%naive?``."""
+
+    def rows(options: Sequence[Option]) -> list[str]:
+        out = []
+        for option in options:
+            flags = ", ".join(option.flags) + (f" {option.metavar}" if option.metavar else "")
+            out.append(f"  {flags:<24} {option.help}")
+        return out
+
+    return "\n".join(
+        [
+            "%naive PROMPT [options]          generate (the result is also in _ / -o NAME)",
+            "%%naive [options]                the cell body is the prompt",
+            "",
+            "Options:",
+            *rows(GENERATION_OPTIONS),
+            *rows(RUN_OPTIONS),
+            "",
+            "Subcommands:",
+            "  %naive models                  models, their mode and parameters",
+            "  %naive price [options]         credits and USD for exactly these options",
+            "  %naive jobs [--status S] [--limit N]   recent jobs, and any not yet collected",
+            "  %naive get JOB_ID [-o NAME]    show a finished job's grid",
+            "  %naive cancel JOB_ID           cancel a queued or running job",
+            "  %naive resume [JOB_ID]         collect jobs left pending (after a kernel crash)",
+            "  %naive status                  backend, key set (yes/no), balance, store location",
+            "  %naive login                   type the API key (never written into the notebook)",
+            "  %naive help                    this text",
+            "",
+            "Settings: %config NaiveMagics (e.g. %config NaiveMagics.model = 'fal-ai/flux/dev').",
+        ]
+    )

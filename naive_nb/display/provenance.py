@@ -1,0 +1,78 @@
+"""The ``{"naive": {...}}`` output metadata: how every image in an output was made.
+
+It travels with the notebook, so a reader can re-make or audit a result from the ``.ipynb`` alone:
+model, the full input of each job, seeds, job ids, credits, creation time, the naive-nb version,
+the backend host, and each file's path and sha256. It is built from :class:`JobRecord` values,
+which never hold the API key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from naive_nb._version import __version__
+from naive_nb.run.records import JobRecord
+
+
+def _display_path(path: Path, base: Path | None) -> str:
+    if base is not None:
+        try:
+            return path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def output_metadata(
+    records: Sequence[JobRecord],
+    *,
+    failures: Sequence[dict[str, Any]] = (),
+    base: Path | None = None,
+    created: datetime | None = None,
+) -> dict[str, Any]:
+    """Metadata for one result output; ``base`` makes file paths relative (to the notebook)."""
+    models = sorted(
+        {r.model for r in records} | {str(f.get("model")) for f in failures if f.get("model")}
+    )
+    credits = [r.credits_used for r in records if r.credits_used is not None and not r.from_cache]
+    backends = sorted({r.backend for r in records if r.backend})
+    jobs = [
+        {
+            "job_id": r.job_id,
+            "model": r.model,
+            "input": r.input,
+            "seed": r.seed,
+            "credits_used": r.credits_used,
+            "created": r.created,
+            "completed": r.completed,
+            "from_cache": r.from_cache,
+            "files": [
+                {
+                    "path": _display_path(f.path, base),
+                    "sha256": f.sha256,
+                    "width": f.width,
+                    "height": f.height,
+                    "content_type": f.content_type,
+                }
+                for f in r.files
+            ],
+        }
+        for r in records
+    ]
+    body: dict[str, Any] = {
+        "model": models[0] if len(models) == 1 else models,
+        "seeds": [r.seed for r in records],
+        "job_ids": [r.job_id for r in records],
+        "credits": round(sum(c for c in credits if c is not None), 6),
+        "created": (created or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        "version": __version__,
+        "backend": backends[0] if len(backends) == 1 else backends,
+        "local_preview": any(r.local_preview for r in records),
+        "jobs": jobs,
+    }
+    if failures:
+        body["failures"] = list(failures)
+    return {"naive": body}
