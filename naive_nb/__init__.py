@@ -18,6 +18,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
 _LAZY: dict[str, str] = {
     "serve_local": "naive_nb.local",
     "LocalServer": "naive_nb.local",
+    "Client": "naive_nb._client",
+    "AsyncClient": "naive_nb._async_client",
+    "Job": "naive_nb._types",
+    "Result": "naive_nb._types",
+    "GeneratedImage": "naive_nb._types",
+    "ModelInfo": "naive_nb._types",
+    "Price": "naive_nb._types",
+    "RetryPolicy": "naive_nb._retry",
+    "PollSchedule": "naive_nb._polling",
 }
 
 __all__ = ["LocalServer", "__version__", "load_ipython_extension", "serve_local"]

@@ -52,7 +52,9 @@ class Backend:
 
     @property
     def label(self) -> str:
-        return "local preview engine" if self.local else "hosted"
+        if self.local:
+            return "local preview engine"
+        return "hosted" if self.base_url == HOSTED_URL else "custom"
 
 
 def resolve_backend(api_key: str | None = None, base_url: str | None = None) -> Backend:
@@ -77,8 +79,9 @@ def local_server() -> LocalServer:
 
             _local = serve_local()
             print(
-                f"naive-nb: no NAIVE_API_KEY set, so using the local preview engine at {_local.url} "
-                "(offline, procedural images); set NAIVE_API_KEY to use the hosted Naive API.",
+                f"naive-nb: no NAIVE_API_KEY set, so using the local preview engine at "
+                f"{_local.url} (offline, procedural images); "
+                "set NAIVE_API_KEY to use the hosted Naive API.",
                 file=sys.stderr,
             )
         return _local

@@ -13,6 +13,7 @@ with asyncio. The limiter is bound to the event loop that first uses it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -126,10 +127,8 @@ class Limiter:
                 return Ticket(probe=admission.probe)
             event = self._event()
             timeout = None if admission.until is None else max(0.0, admission.until - self._clock())
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(event.wait(), timeout)
-            except asyncio.TimeoutError:
-                pass
 
     def release(
         self,
@@ -140,7 +139,11 @@ class Limiter:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.gate.done(
-            self._clock(), probe=ticket.probe, status=status, retry_after=retry_after, headers=headers
+            self._clock(),
+            probe=ticket.probe,
+            status=status,
+            retry_after=retry_after,
+            headers=headers,
         )
         # Wake every waiter to re-check the gate (a new pause, or the probe came back).
         event = self._event()

@@ -22,6 +22,7 @@ __all__ = [
     "Kind",
     "RetryPolicy",
     "decide",
+    "may_have_created",
     "parse_retry_after",
 ]
 
@@ -107,19 +108,23 @@ def decide(
     if elapsed + delay > policy.budget:
         return Decision(Action.RAISE, reason=f"retry budget of {policy.budget:g} s spent")
 
-    if creates and _may_have_created(failure):
+    if creates and may_have_created(failure):
         return Decision(Action.RECONCILE, delay=delay, reason=_describe(failure))
     return Decision(Action.RETRY, delay=delay, reason=_describe(failure))
 
 
-def _may_have_created(failure: Failure) -> bool:
+def may_have_created(failure: Failure) -> bool:
+    """Could the failed request have created something on the server?"""
     if failure.kind is Kind.NOT_SENT:
         return False
     if failure.kind is Kind.RESPONSE:
-        if failure.status == 429:
-            return False  # rate limiting happens before anything is created
-        if failure.status == 503 and failure.retry_after is not None:
+        status = failure.status or 0
+        if status < 500:
+            return False  # a 4xx (429 included) is a refusal: nothing was created
+        if status == 503 and failure.retry_after is not None:
             return False  # "come back later": the request was turned away, not processed
+        if status == 502 and failure.code == "provider_error":
+            return False  # the provider refused the parameters before any job existed
     return True
 
 

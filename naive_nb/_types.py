@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from PIL.Image import Image
 
-__all__ = ["TERMINAL", "GeneratedImage", "Job", "ModelInfo", "Price", "Result", "parse_time"]
+__all__ = [
+    "TERMINAL",
+    "GeneratedImage",
+    "Job",
+    "ModelInfo",
+    "Price",
+    "Result",
+    "as_dict",
+    "as_list",
+    "parse_time",
+]
 
 #: statuses after which a job never changes again
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
@@ -25,6 +35,14 @@ def parse_time(value: object) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
 
 
 def _num(value: object) -> float | None:
@@ -60,16 +78,18 @@ class Job:
         job_id = data.get("id") or data.get("job_id")
         if not isinstance(job_id, str):
             raise ValueError(f"job reply without an id: {sorted(data)}")
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        metadata = as_dict(data.get("metadata"))
         estimate = _num(data.get("estimated_seconds"))
         if estimate is None:
             estimate = _num(metadata.get("estimated_seconds"))
-        media = data.get("media") if isinstance(data.get("media"), list) else []
+        media = as_list(data.get("media"))
         urls = [m["url"] for m in media if isinstance(m, dict) and isinstance(m.get("url"), str)]
         result = data.get("result") if isinstance(data.get("result"), dict) else None
         if not urls and result is not None:  # `media` is the stable place, `result` the fallback
-            images = result.get("images") if isinstance(result.get("images"), list) else []
-            urls = [i["url"] for i in images if isinstance(i, dict) and isinstance(i.get("url"), str)]
+            images = as_list(result.get("images"))
+            urls = [
+                i["url"] for i in images if isinstance(i, dict) and isinstance(i.get("url"), str)
+            ]
         error = data.get("error") if isinstance(data.get("error"), dict) else None
         return cls(
             id=job_id,
@@ -180,7 +200,7 @@ class ModelInfo:
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ModelInfo:
-        params = data.get("key_params") if isinstance(data.get("key_params"), list) else []
+        params = as_list(data.get("key_params"))
         return cls(
             id=str(data["id"]),
             name=str(data.get("name", data["id"])),

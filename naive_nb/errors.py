@@ -5,7 +5,7 @@ HTTP errors are mapped from the error envelope's ``code`` first and the status s
 
     NaiveError
     ├── APIError                      an HTTP reply with an error envelope (.status, .code, .hint)
-    │   ├── ValidationError           400 invalid_input, or refused before sending (.field, .allowed)
+    │   ├── ValidationError           400 invalid_input, or refused before sending (.field)
     │   │   └── InvalidModelError     400 invalid_model, or a model id not in the catalog
     │   ├── AuthenticationError       401 unauthorized
     │   ├── PaymentRequiredError      402
@@ -140,7 +140,9 @@ class InsufficientCreditsError(PaymentRequiredError):
 
     def __init__(self, message: str, *, price: Price | None = None, **kwargs: Any) -> None:
         if price is not None:
-            message = f"{message.rstrip('.')}. This request costs {price.estimated_credits:g} credits"
+            message = (
+                f"{message.rstrip('.')}. This request costs {price.estimated_credits:g} credits"
+            )
             if price.usd is not None:
                 message += f" (about ${price.usd:.2f})"
         super().__init__(message, **kwargs)
@@ -259,9 +261,10 @@ class SubmissionOutcomeUnknown(NaiveError):
         more = f" (+{len(candidates) - 5} more)" if len(candidates) > 5 else ""
         text = (
             f"The submit with idempotency key {idempotency_key} may or may not have created a job"
-            f"{' (' + detail + ')' if detail else ''}. Candidate jobs: {ids}{more}. Check them with "
-            "client.get(id) / client.jobs() before submitting again, or resubmit with the same "
-            "idempotency_key so a server that honours it cannot create a second job."
+            f"{' (' + detail + ')' if detail else ''}. Candidate jobs: {ids}{more}. "
+            "Check them with client.get(id) / client.jobs() before submitting again, or "
+            "resubmit with the same idempotency_key so a server that honours it cannot create "
+            "a second job."
         )
         super().__init__(text)
         self.idempotency_key = idempotency_key

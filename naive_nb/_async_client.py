@@ -1,0 +1,735 @@
+"""``AsyncClient``: the engine. The sync ``Client`` runs this same code on naive-nb's loop thread.
+
+Every request goes through one path (:meth:`AsyncClient._attempt`): the client-wide limiter, the
+sans-IO retry decision, error mapping from the envelope, and key scrubbing. Submits add an
+idempotency key and reconciliation against ``GET /v1/jobs``; waits follow a ``PollSchedule``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import random
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+
+from naive_nb._backend import Backend, resolve_backend
+from naive_nb._limiter import Limiter
+from naive_nb._polling import PollSchedule
+from naive_nb._retry import (
+    Action,
+    Failure,
+    Kind,
+    RetryPolicy,
+    decide,
+    may_have_created,
+    parse_retry_after,
+)
+from naive_nb._types import GeneratedImage, Job, ModelInfo, Price, Result, as_dict, as_list
+from naive_nb._validation import image_dimensions, validate_input, validate_model
+from naive_nb._version import __version__
+from naive_nb.errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BillingBlockedError,
+    ConflictError,
+    InsufficientCreditsError,
+    InvalidModelError,
+    JobCancelled,
+    JobFailed,
+    NaiveError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    SubmissionOutcomeUnknown,
+    ValidationError,
+    WaitTimeout,
+)
+
+__all__ = ["DEFAULT_MODEL", "DEFAULT_WAIT_TIMEOUT", "AsyncClient", "JobCallback"]
+
+log = logging.getLogger("naive_nb.client")
+
+DEFAULT_MODEL = "fal-ai/flux/schnell"
+DEFAULT_WAIT_TIMEOUT = 600.0
+JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
+#: A callback receiving a Job; it may be a plain function or return an awaitable.
+JobCallback = Callable[[Job], Awaitable[object] | object]
+ScheduleFactory = Callable[[float | None, float], PollSchedule]
+
+# How far back (seconds) a reconciliation looks for a job a lost submit may have created; wide
+# enough to absorb clock skew between us and the server.
+_RECONCILE_SKEW = 30.0
+_SEED_RANGE = 2**31  # seeds we pick fit every provider's integer type
+
+_BY_CODE: dict[str, type[APIError]] = {
+    "invalid_input": ValidationError,
+    "invalid_model": InvalidModelError,
+    "unauthorized": AuthenticationError,
+    "insufficient_credits": InsufficientCreditsError,
+    "billing_blocked": BillingBlockedError,
+    "forbidden": PermissionDeniedError,
+    "resource_not_found": NotFoundError,
+    "duplicate_request": ConflictError,
+    "conflict": ConflictError,
+    "rate_limited": RateLimitError,
+    "provider_error": ProviderError,
+    "internal_error": ServerError,
+}
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitError,
+}
+
+
+@dataclass
+class _Attempt:
+    response: httpx.Response | None
+    failure: Failure | None
+    detail: str = ""  # a scrubbed description of a transport error
+
+
+def _classify(exc: httpx.TransportError) -> Kind:
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return Kind.NOT_SENT
+    if isinstance(exc, httpx.TimeoutException):
+        return Kind.TIMEOUT
+    return Kind.LOST
+
+
+async def _call_back(callback: JobCallback | None, job: Job) -> None:
+    if callback is None:
+        return
+    outcome = callback(job)
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+class AsyncClient:
+    """Asynchronous client of the Naive images API (see ``docs/client.md``).
+
+    ``api_key`` / ``base_url`` default to ``NAIVE_API_KEY`` / ``NAIVE_BASE_URL``; with no key at all
+    the embedded local preview server is started and used. ``on_submitted`` is called with each new
+    job as soon as its id is known (before any polling), ``on_update`` with the job after each poll.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        max_jobs_in_flight: int = 8,
+        validate: bool = True,
+        on_submitted: JobCallback | None = None,
+        on_update: JobCallback | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        poll_schedule: ScheduleFactory | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._backend: Backend = resolve_backend(api_key, base_url)
+        self._key_text = self._backend.key.reveal() if self._backend.key else None
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            headers={"User-Agent": f"naive-nb/{__version__}"},
+        )
+        self._retry = retry or RetryPolicy()
+        self._limiter = Limiter(max_jobs_in_flight=max_jobs_in_flight)
+        self._validate = validate
+        self._on_submitted = on_submitted
+        self._on_update = on_update
+        self._schedule_factory = poll_schedule
+        self._rng = rng or random.Random()
+        self._catalog: list[ModelInfo] | None = None
+        # Jobs this client has handed out: a reconciliation can rule them out as someone's lost job.
+        self._known: deque[str] = deque(maxlen=20_000)
+        self._known_set: set[str] = set()
+        self._server_keeps_keys = False
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def base_url(self) -> str:
+        return self._backend.base_url
+
+    @property
+    def backend(self) -> str:
+        """``"hosted"`` or ``"local preview engine"``."""
+        return self._backend.label
+
+    def __repr__(self) -> str:
+        key = "set" if self._backend.key else "not set"
+        name = type(self).__name__
+        return f"{name}(base_url={self.base_url!r}, backend={self.backend!r}, api_key={key})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _scrub(self, text: str) -> str:
+        if self._key_text and self._key_text in text:
+            text = text.replace(self._key_text, "***")
+        return text
+
+    def _remember(self, job_id: str) -> None:
+        if job_id in self._known_set:
+            return
+        if len(self._known) == self._known.maxlen:
+            self._known_set.discard(self._known[0])
+        self._known.append(job_id)
+        self._known_set.add(job_id)
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        limited: bool = True,
+        timeout: float | None = None,
+    ) -> _Attempt:
+        """One HTTP exchange with the API, through the limiter; never raises transport errors."""
+        all_headers = dict(headers or {})
+        if self._key_text:
+            all_headers["Authorization"] = f"Bearer {self._key_text}"
+        ticket = await self._limiter.acquire() if limited else None
+        response: httpx.Response | None = None
+        try:
+            extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+            response = await self._http.request(
+                method, self.base_url + path, json=json, params=params, headers=all_headers, **extra
+            )
+        except httpx.TransportError as exc:
+            # Keep a scrubbed description only: the exception holds the request and its headers.
+            detail = self._scrub(f"{type(exc).__name__}: {exc}".rstrip(": "))
+            return _Attempt(None, Failure(_classify(exc)), detail)
+        finally:
+            if ticket is not None:
+                if response is None:
+                    self._limiter.release(ticket, status=None)
+                else:
+                    self._limiter.release(
+                        ticket,
+                        status=response.status_code,
+                        retry_after=parse_retry_after(response.headers, now=time.time()),
+                        headers=response.headers,
+                    )
+        if response.status_code < 400:
+            return _Attempt(response, None)
+        code = _envelope(response).get("code")
+        failure = Failure(
+            Kind.RESPONSE,
+            status=response.status_code,
+            code=code if isinstance(code, str) else None,
+            retry_after=parse_retry_after(response.headers, now=time.time()),
+        )
+        return _Attempt(response, failure)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        """A request that creates nothing (reads, cancel): retried per the shared policy."""
+        start = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._attempt(method, path, params=params)
+            if outcome.failure is None and outcome.response is not None:
+                return outcome.response
+            assert outcome.failure is not None
+            decision = decide(
+                self._retry,
+                outcome.failure,
+                attempt=attempt,
+                elapsed=time.monotonic() - start,
+                creates=False,
+                rng=self._rng,
+            )
+            if decision.action is Action.RAISE:
+                raise self._error(outcome, f"{method} {path}") from None
+            log.info(
+                "naive-nb: %s %s: %s; retrying in %.2f s",
+                method,
+                path,
+                decision.reason,
+                decision.delay,
+            )
+            await asyncio.sleep(decision.delay)
+
+    def _error(self, outcome: _Attempt, what: str, **extra: Any) -> NaiveError:
+        response, failure = outcome.response, outcome.failure
+        if response is None:
+            detail = outcome.detail or "no reply"
+            if failure is not None and failure.kind is Kind.TIMEOUT:
+                return APITimeoutError(f"{what} timed out ({detail})")
+            return APIConnectionError(f"{what}: no reply from {self.base_url} ({detail})")
+        envelope = _envelope(response)
+        status = response.status_code
+        code = envelope.get("code") if isinstance(envelope.get("code"), str) else None
+        cls = _BY_CODE.get(code or "") or _BY_STATUS.get(status)
+        if cls is None:
+            cls = ServerError if status >= 500 else APIError
+        message = envelope.get("message")
+        if not isinstance(message, str) or not message:
+            message = f"{what} answered HTTP {status}"
+        hint = envelope.get("hint") if isinstance(envelope.get("hint"), str) else None
+        reason = envelope.get("reason") if isinstance(envelope.get("reason"), str) else None
+        kwargs: dict[str, Any] = {
+            "status": status,
+            "code": code,
+            "hint": self._scrub(hint) if hint else None,
+            "reason": reason,
+            "body": envelope,
+            **extra,
+        }
+        if cls is RateLimitError:
+            kwargs["retry_after"] = failure.retry_after if failure else None
+        return cls(self._scrub(message), **kwargs)
+
+    # ------------------------------------------------------------------ reads
+    async def models(self, *, refresh: bool = False) -> list[ModelInfo]:
+        """The model catalog (cached per client; ``refresh=True`` fetches it again)."""
+        if self._catalog is None or refresh:
+            data = (await self._request("GET", "/v1/images/models")).json()
+            self._catalog = [ModelInfo.from_api(m) for m in data.get("models", [])]
+        return list(self._catalog)
+
+    async def get(self, job_id: str) -> Job:
+        job, _ = await self._get(job_id)
+        return job
+
+    async def _get(self, job_id: str) -> tuple[Job, float | None]:
+        response = await self._request("GET", f"/v1/jobs/{_check_id(job_id)}")
+        return Job.from_api(response.json()), parse_retry_after(response.headers, now=time.time())
+
+    async def jobs(self, status: str | None = None, limit: int = 20) -> list[Job]:
+        """Recent jobs, newest first (``limit`` 1-100)."""
+        if status is not None and status not in JOB_STATUSES:
+            raise ValidationError(
+                f"status must be one of {', '.join(JOB_STATUSES)}, got {status!r}",
+                field="status",
+                allowed=list(JOB_STATUSES),
+            )
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise ValidationError(
+                f"limit must be an integer from 1 to 100, got {limit!r}", field="limit"
+            )
+        params: dict[str, Any] = {"limit": limit}
+        if status:
+            params["status"] = status
+        data = (await self._request("GET", "/v1/jobs", params=params)).json()
+        return [Job.from_api(item) for item in data.get("jobs", [])]
+
+    async def pricing(self, model: str = DEFAULT_MODEL, num_images: int = 1) -> Price:
+        if (
+            isinstance(num_images, bool)
+            or not isinstance(num_images, int)
+            or not 1 <= num_images <= 4
+        ):
+            raise ValidationError(
+                f"num_images must be an integer from 1 to 4, got {num_images!r}", field="num_images"
+            )
+        if self._validate:
+            validate_model(model, await self.models())
+        params = {"model": model, "num_images": num_images}
+        data = (await self._request("GET", "/v1/images/pricing", params=params)).json()
+        return Price.from_api(data, num_images)
+
+    async def status(self) -> dict[str, Any]:
+        """Account status: ``{"agent", "company", "credits": {"balance", "tier", ...}}``."""
+        data: dict[str, Any] = (await self._request("GET", "/v1/status")).json()
+        return data
+
+    async def usage(self, days: int = 30, limit: int = 50) -> dict[str, Any]:
+        """Credit balance and recent transactions."""
+        params = {"days": days, "limit": limit}
+        data: dict[str, Any] = (await self._request("GET", "/v1/usage", params=params)).json()
+        return data
+
+    # ------------------------------------------------------------------ cancel
+    async def cancel(self, job_id: str) -> Job:
+        """Cancel a queued or processing job. A job that already finished is returned as it is."""
+        try:
+            response = await self._request("DELETE", f"/v1/jobs/{_check_id(job_id)}")
+        except ConflictError:
+            return await self.get(job_id)  # it finished first: report how it ended
+        return Job.from_api(response.json())
+
+    # ------------------------------------------------------------------ submit
+    async def submit(
+        self,
+        model: str,
+        input: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        on_submitted: JobCallback | None = None,
+    ) -> Job:
+        """Create a job; returns at once with its id (status ``queued``).
+
+        One idempotency key is sent per call (generated unless given), the same on every retry.
+        A submit is resent only when nothing can have been created, or after the job list showed
+        that nothing was; if that cannot be settled, :class:`SubmissionOutcomeUnknown` is raised.
+        """
+        data = dict(input)
+        if self._validate:
+            validate_input(validate_model(model, await self.models()), data)
+        key = idempotency_key or f"nvnb-{uuid.uuid4()}"
+        body = {"model": model, "input": data}
+        started_wall = time.time()
+        start = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._attempt(
+                "POST", "/v1/images/generate", json=body, headers={"Idempotency-Key": key}
+            )
+            if outcome.failure is None and outcome.response is not None:
+                return await self._accepted(Job.from_api(outcome.response.json()), on_submitted)
+            failure = outcome.failure
+            assert failure is not None
+            if failure.status == 409 and failure.code == "duplicate_request":
+                # The key is already in use: its job may be ours (a replay the server refused).
+                found, _ = await self._reconcile(model, key, started_wall)
+                if found is not None:
+                    return await self._accepted(found, on_submitted)
+                raise self._error(outcome, "submit") from None
+            decision = decide(
+                self._retry,
+                failure,
+                attempt=attempt,
+                elapsed=time.monotonic() - start,
+                creates=True,
+                rng=self._rng,
+            )
+            if decision.action is Action.RAISE:
+                if may_have_created(failure):
+                    found, candidates = await self._reconcile(model, key, started_wall)
+                    if found is not None:
+                        return await self._accepted(found, on_submitted)
+                    if candidates:
+                        raise SubmissionOutcomeUnknown(key, candidates, decision.reason) from None
+                raise await self._submit_error(outcome, model, data) from None
+            await asyncio.sleep(decision.delay)
+            if decision.action is Action.RECONCILE:
+                log.warning(
+                    "naive-nb: submit %s got %s; checking the job list before resending",
+                    key,
+                    decision.reason,
+                )
+                found, candidates = await self._reconcile(model, key, started_wall)
+                if found is not None:
+                    return await self._accepted(found, on_submitted)
+                if candidates:
+                    raise SubmissionOutcomeUnknown(key, candidates, decision.reason) from None
+                # Nothing of ours was created (or the server dedupes our key): resend, same key.
+
+    async def _accepted(self, job: Job, on_submitted: JobCallback | None) -> Job:
+        self._remember(job.id)
+        await _call_back(on_submitted or self._on_submitted, job)
+        return job
+
+    async def _reconcile(
+        self, model: str, key: str, started_wall: float
+    ) -> tuple[Job | None, list[Job]]:
+        """Look for the job a lost submit may have created.
+
+        Returns (our job, None) when a job carries our idempotency key. Otherwise the candidates:
+        recent jobs of the same model that carry no key and that this client has not handed out.
+        An empty list means nothing of ours exists. When the server does not record keys and the
+        list cannot reach back to our submit, the outcome is unknown (a sentinel candidate list).
+        """
+        limit = 100
+        listing = await self._request("GET", "/v1/jobs", params={"limit": limit})
+        items = [Job.from_api(item) for item in listing.json().get("jobs", [])]
+        since = started_wall - _RECONCILE_SKEW
+        candidates: list[Job] = []
+        for job in items:
+            if job.idempotency_key is not None:
+                self._server_keeps_keys = True
+                if job.idempotency_key == key:
+                    log.warning("naive-nb: found job %s for submit %s; not resending", job.id, key)
+                    return job, []
+                continue  # someone else's logical submit
+            created = job.created_at.timestamp() if job.created_at else None
+            recent = created is None or created >= since
+            if job.model == model and recent and job.id not in self._known_set:
+                candidates.append(job)
+        oldest = items[-1].created_at if items else None
+        covered = len(items) < limit or (oldest is not None and oldest.timestamp() < since)
+        if not candidates and not covered and not self._server_keeps_keys:
+            # Our job could sit beyond the newest 100 and nothing would dedupe a resend.
+            raise SubmissionOutcomeUnknown(
+                key, [], "the job list does not reach back to this submit"
+            )
+        return None, candidates
+
+    async def _submit_error(
+        self, outcome: _Attempt, model: str, data: dict[str, Any]
+    ) -> NaiveError:
+        failure = outcome.failure
+        if failure is not None and failure.code == "insufficient_credits":
+            price: Price | None = None
+            try:
+                num = data.get("num_images", 1)
+                price = await self.pricing(model, num if isinstance(num, int) else 1)
+            except NaiveError:
+                price = None  # the price is a courtesy; the 402 is the news
+            return self._error(outcome, "submit", price=price)
+        return self._error(outcome, "submit")
+
+    # ------------------------------------------------------------------ wait
+    def _schedule(self, estimate: float | None, start: float) -> PollSchedule:
+        if self._schedule_factory is not None:
+            return self._schedule_factory(estimate, start)
+        return PollSchedule(estimate, start=start, rng=self._rng)
+
+    async def wait(
+        self,
+        job: str | Job,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_update: JobCallback | None = None,
+    ) -> Job:
+        """Poll until the job is completed and return it.
+
+        Raises :class:`JobFailed`, :class:`JobCancelled`, or :class:`WaitTimeout` (the job keeps
+        running). Polls are paced by the job's ``estimated_seconds`` (see ``PollSchedule``).
+        """
+        callback = on_update or self._on_update
+        limit = DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
+        now = time.monotonic()
+        deadline = now + limit
+        if isinstance(job, Job):
+            current = job
+            schedule = self._schedule(job.estimated_seconds, now)
+        else:
+            current, retry_after = await self._get(job)
+            await _call_back(callback, current)
+            schedule = self._schedule(current.estimated_seconds, now - _age(current))
+            schedule.observe(now=time.monotonic(), status=current.status, retry_after=retry_after)
+        while not current.done:
+            now = time.monotonic()
+            if now >= deadline:
+                raise WaitTimeout(current.id, current.status, limit, job=current)
+            await asyncio.sleep(min(schedule.delay(now), deadline - now))
+            current, retry_after = await self._get(current.id)
+            schedule.observe(now=time.monotonic(), status=current.status, retry_after=retry_after)
+            await _call_back(callback, current)
+        return _settled(current)
+
+    # ------------------------------------------------------------------ generate
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        model: str = DEFAULT_MODEL,
+        seed: int | None = None,
+        num_images: int = 1,
+        image_size: str | dict[str, int] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_submitted: JobCallback | None = None,
+        on_update: JobCallback | None = None,
+        **params: Any,
+    ) -> Result:
+        """Submit, wait, and download the images. An unseeded call gets a concrete seed first.
+
+        On interruption (``KeyboardInterrupt`` or task cancellation) during the wait, the remote
+        job is cancelled at once and the exception re-raised with what became of the job.
+        """
+        accepted: tuple[str, ...] | None = None
+        if self._validate:
+            accepted = validate_model(model, await self.models()).key_params or None
+        data: dict[str, Any] = {"prompt": prompt}
+        if image_size is not None or accepted is None or "image_size" in accepted:
+            data["image_size"] = image_size if image_size is not None else "square_hd"
+        if num_images != 1 or accepted is None or "num_images" in accepted:
+            data["num_images"] = num_images
+        if seed is None and (accepted is None or "seed" in accepted):
+            seed = self._rng.randrange(_SEED_RANGE)
+        if seed is not None:
+            data["seed"] = seed
+        data.update(params)
+        async with self._limiter.jobs:
+            job = await self.submit(
+                model, data, idempotency_key=idempotency_key, on_submitted=on_submitted
+            )
+            try:
+                done = await self.wait(job, timeout=timeout, on_update=on_update)
+            except (asyncio.CancelledError, KeyboardInterrupt) as exc:
+                message = await self._cancel_after_interrupt(job)
+                if isinstance(exc, KeyboardInterrupt):
+                    raise KeyboardInterrupt(message) from None
+                raise asyncio.CancelledError(message) from None
+            images = await self._download(done, seed, data)
+        return Result(job=done, images=images, model=model, input=data, seed=seed)
+
+    async def _cancel_after_interrupt(self, job: Job) -> str:
+        """Send ``DELETE`` at once (bypassing any rate-limit pause) and say what happened."""
+        try:
+            outcome = await asyncio.wait_for(
+                self._attempt("DELETE", f"/v1/jobs/{job.id}", limited=False, timeout=0.9), 1.0
+            )
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            outcome = _Attempt(None, Failure(Kind.TIMEOUT), "no answer within 1 s")
+        if outcome.failure is None:
+            return (
+                f"Interrupted: job {job.id} was cancelled on the server. If it had already "
+                "started, the provider may still finish it and it may still be charged; "
+                f"client.get({job.id!r}) shows its final state."
+            )
+        if outcome.failure.status == 409:
+            return (
+                f"Interrupted: job {job.id} had already finished, so it was not cancelled; "
+                f"collect it with client.get({job.id!r})."
+            )
+        detail = outcome.detail or f"HTTP {outcome.failure.status}"
+        return (
+            f"Interrupted: cancelling job {job.id} failed ({detail}); it may still run and be "
+            f"charged. Retry client.cancel({job.id!r})."
+        )
+
+    async def _download(
+        self, job: Job, seed: int | None, data: dict[str, Any]
+    ) -> tuple[GeneratedImage, ...]:
+        result = job.result or {}
+        infos = as_list(result.get("images"))
+        nsfw = as_list(result.get("has_nsfw_concepts"))
+        batch_seed = job.seed if job.seed is not None else seed
+        fallback = image_dimensions(data.get("image_size"))
+
+        async def one(index: int, url: str) -> GeneratedImage:
+            info = as_dict(infos[index]) if index < len(infos) else {}
+            body, content_type = await self._fetch(url)
+            width = info.get("width") if isinstance(info.get("width"), int) else None
+            height = info.get("height") if isinstance(info.get("height"), int) else None
+            if (width is None or height is None) and fallback:
+                width, height = fallback
+            return GeneratedImage(
+                data=body,
+                url=url,
+                width=width,
+                height=height,
+                seed=batch_seed,
+                content_type=info.get("content_type") or content_type,
+                nsfw=bool(nsfw[index]) if index < len(nsfw) else False,
+            )
+
+        return tuple(await asyncio.gather(*(one(i, u) for i, u in enumerate(job.media_urls))))
+
+    async def _fetch(self, url: str) -> tuple[bytes, str | None]:
+        """Stream one result file, with retries. No Authorization header: URLs are pre-signed
+        and may live on another host, which must never see the key."""
+        start = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            failure: Failure
+            detail = ""
+            try:
+                async with self._http.stream("GET", url) as response:
+                    if response.status_code < 400:
+                        chunks = [chunk async for chunk in response.aiter_bytes()]
+                        return b"".join(chunks), response.headers.get("content-type")
+                    failure = Failure(
+                        Kind.RESPONSE,
+                        status=response.status_code,
+                        retry_after=parse_retry_after(response.headers, now=time.time()),
+                    )
+            except httpx.TransportError as exc:
+                failure = Failure(_classify(exc))
+                detail = self._scrub(f"{type(exc).__name__}: {exc}")
+            decision = decide(
+                self._retry,
+                failure,
+                attempt=attempt,
+                elapsed=time.monotonic() - start,
+                creates=False,
+                rng=self._rng,
+            )
+            if decision.action is Action.RAISE:
+                if failure.status == 404:
+                    raise NotFoundError(
+                        f"result file {url} is gone (result URLs expire)",
+                        status=404,
+                        hint="Fetch the job again with client.get(job_id) for fresh URLs.",
+                    ) from None
+                what = f"download of {url}"
+                if failure.kind is Kind.RESPONSE:
+                    raise ServerError(
+                        f"{what} answered HTTP {failure.status}", status=failure.status
+                    )
+                raise APIConnectionError(f"{what} failed ({detail})") from None
+            await asyncio.sleep(decision.delay)
+
+
+def _envelope(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        envelope: dict[str, Any] = dict(body["error"])
+        for name in ("packs", "plans", "block_reason", "balance"):
+            if name in body and name not in envelope:
+                envelope[name] = body[name]
+        return envelope
+    return {}
+
+
+def _check_id(job_id: str) -> str:
+    if not isinstance(job_id, str) or not job_id or "/" in job_id or len(job_id) > 200:
+        raise ValidationError(f"not a job id: {job_id!r}", field="job_id")
+    return job_id
+
+
+def _age(job: Job) -> float:
+    """Seconds since the job (re)started running, as far as the server's clock says."""
+    since = job.started_at or job.created_at
+    if since is None or job.status == "queued":
+        return 0.0
+    age = (datetime.now(timezone.utc) - since).total_seconds()
+    return max(0.0, min(age, 4 * (job.estimated_seconds or 5.0)))
+
+
+def _settled(job: Job) -> Job:
+    if job.status == "completed":
+        return job
+    if job.status == "cancelled":
+        raise JobCancelled(job.id, job=job)
+    error = job.error or {}
+    message = error.get("message") if isinstance(error.get("message"), str) else "no reason given"
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    raise JobFailed(job.id, str(message), code=code, job=job)

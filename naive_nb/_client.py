@@ -1,0 +1,274 @@
+"""``Client``: the synchronous client, running ``AsyncClient`` on one loop thread owned by naive-nb.
+
+Why a thread: a notebook already runs an event loop in the main thread, so ``asyncio.run`` cannot
+be used there, and ``nest_asyncio`` (which patches asyncio process-wide) is ruled out. All sync
+clients share one daemon thread with its own loop; a call submits a coroutine to it and blocks.
+
+While blocked, the calling thread wakes every few tens of milliseconds, which gives it two jobs:
+* run the caller's callbacks (``on_submitted``, ``on_update``) *in the calling thread*, so that
+  notebook output lands in the right cell; the coroutine waits for each callback to finish, so a
+  job id is journaled before polling starts;
+* receive Ctrl-C: a ``KeyboardInterrupt`` lands in the calling thread, which then cancels the
+  coroutine on the loop thread (``generate`` cancels the remote job) and waits for it to end, so
+  no background work keeps polling after the call returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import queue
+import threading
+from collections.abc import Coroutine, Mapping
+from typing import Any, TypeVar
+
+from naive_nb._async_client import DEFAULT_MODEL, DEFAULT_WAIT_TIMEOUT, AsyncClient, JobCallback
+from naive_nb._types import Job, ModelInfo, Price, Result
+
+__all__ = ["Client", "LoopThread"]
+
+T = TypeVar("T")
+_TICK = 0.05  # how often a blocked caller checks for callbacks, completion and Ctrl-C
+_CANCEL_GRACE = 2.0  # how long an interrupted caller waits for the coroutine to wind down
+
+
+class LoopThread:
+    """The process-wide event loop thread behind every sync ``Client``."""
+
+    _instance: LoopThread | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="naive-nb-loop", daemon=True)
+        self.thread.start()
+        self._ready.wait()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(self._ready.set)
+        self.loop.run_forever()
+
+    @classmethod
+    def get(cls) -> LoopThread:
+        with cls._lock:
+            if cls._instance is None or not cls._instance.thread.is_alive():
+                cls._instance = cls()
+            return cls._instance
+
+    def run(self, coro: Coroutine[Any, Any, T], calls: queue.SimpleQueue[_Call] | None = None) -> T:
+        """Run ``coro`` on the loop thread and block until it is done (see the module docstring)."""
+        if threading.current_thread() is self.thread:
+            coro.close()
+            raise RuntimeError(
+                "naive_nb.Client was called from inside one of its own callbacks on the loop "
+                "thread; use naive_nb.AsyncClient there."
+            )
+        finished = threading.Event()
+        interrupted: list[str] = []
+
+        async def guarded() -> T:
+            try:
+                return await coro
+            except asyncio.CancelledError as exc:
+                interrupted.append(str(exc))
+                raise
+            finally:
+                finished.set()
+
+        future = asyncio.run_coroutine_threadsafe(guarded(), self.loop)
+        try:
+            while True:
+                if calls is not None:
+                    try:
+                        call = calls.get(timeout=_TICK)
+                    except queue.Empty:
+                        pass
+                    else:
+                        call.run(self.loop)
+                        continue
+                try:
+                    return future.result(timeout=0 if calls is not None else _TICK)
+                except concurrent.futures.TimeoutError:
+                    continue
+        except KeyboardInterrupt:
+            future.cancel()  # -> CancelledError inside the coroutine, on the loop thread
+            finished.wait(_CANCEL_GRACE)
+            message = interrupted[0] if interrupted else ""
+            if message:
+                raise KeyboardInterrupt(message) from None
+            raise
+
+
+class _Call:
+    """A callback the loop thread asks the calling thread to run; ``done`` reports back."""
+
+    def __init__(self, fn: JobCallback, job: Job, done: asyncio.Future[None]) -> None:
+        self.fn, self.job, self.done = fn, job, done
+
+    def run(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            self.fn(self.job)
+        except BaseException as exc:
+            loop.call_soon_threadsafe(_settle, self.done, exc)
+            raise
+        loop.call_soon_threadsafe(_settle, self.done, None)
+
+
+def _settle(future: asyncio.Future[None], exc: BaseException | None) -> None:
+    if future.done():
+        return
+    if exc is None:
+        future.set_result(None)
+    elif isinstance(exc, KeyboardInterrupt):
+        future.cancel()  # the caller is handling the interrupt; the coroutine gets cancelled
+    else:
+        future.set_exception(exc)
+
+
+def _bridge(fn: JobCallback | None, calls: queue.SimpleQueue[_Call]) -> JobCallback | None:
+    """Wrap a sync callback so the coroutine hands it to the calling thread and awaits it."""
+    if fn is None:
+        return None
+
+    async def proxy(job: Job) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        calls.put(_Call(fn, job, done))
+        await done
+
+    return proxy
+
+
+class Client:
+    """Synchronous client of the Naive images API; the same surface as :class:`AsyncClient`.
+
+    Safe to use from plain scripts and from inside a running event loop (Jupyter), without
+    ``nest_asyncio``. Callbacks run in the calling thread.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        on_submitted: JobCallback | None = None,
+        on_update: JobCallback | None = None,
+        **options: Any,
+    ) -> None:
+        self._thread = LoopThread.get()
+        self._on_submitted = on_submitted
+        self._on_update = on_update
+
+        async def build() -> AsyncClient:
+            return AsyncClient(api_key, base_url=base_url, **options)
+
+        self._async = self._thread.run(build())
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def async_client(self) -> AsyncClient:
+        """The engine; use it from the loop thread only (e.g. ``await`` it in async code)."""
+        return self._async
+
+    @property
+    def base_url(self) -> str:
+        return self._async.base_url
+
+    @property
+    def backend(self) -> str:
+        return self._async.backend
+
+    def __repr__(self) -> str:
+        return repr(self._async).replace("AsyncClient(", "Client(", 1)
+
+    def close(self) -> None:
+        self._thread.run(self._async.aclose())
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(
+        self, coro: Coroutine[Any, Any, T], calls: queue.SimpleQueue[_Call] | None = None
+    ) -> T:
+        return self._thread.run(coro, calls)
+
+    # ------------------------------------------------------------------ API
+    def models(self, *, refresh: bool = False) -> list[ModelInfo]:
+        return self._run(self._async.models(refresh=refresh))
+
+    def get(self, job_id: str) -> Job:
+        return self._run(self._async.get(job_id))
+
+    def jobs(self, status: str | None = None, limit: int = 20) -> list[Job]:
+        return self._run(self._async.jobs(status, limit))
+
+    def pricing(self, model: str = DEFAULT_MODEL, num_images: int = 1) -> Price:
+        return self._run(self._async.pricing(model, num_images))
+
+    def status(self) -> dict[str, Any]:
+        return self._run(self._async.status())
+
+    def usage(self, days: int = 30, limit: int = 50) -> dict[str, Any]:
+        return self._run(self._async.usage(days, limit))
+
+    def cancel(self, job_id: str) -> Job:
+        return self._run(self._async.cancel(job_id))
+
+    def submit(
+        self,
+        model: str,
+        input: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        on_submitted: JobCallback | None = None,
+    ) -> Job:
+        calls: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        callback = _bridge(on_submitted or self._on_submitted, calls)
+        coro = self._async.submit(
+            model, input, idempotency_key=idempotency_key, on_submitted=callback
+        )
+        return self._run(coro, calls)
+
+    def wait(
+        self,
+        job: str | Job,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_update: JobCallback | None = None,
+    ) -> Job:
+        calls: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        callback = _bridge(on_update or self._on_update, calls)
+        return self._run(self._async.wait(job, timeout=timeout, on_update=callback), calls)
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        model: str = DEFAULT_MODEL,
+        seed: int | None = None,
+        num_images: int = 1,
+        image_size: str | dict[str, int] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_submitted: JobCallback | None = None,
+        on_update: JobCallback | None = None,
+        **params: Any,
+    ) -> Result:
+        calls: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        coro = self._async.generate(
+            prompt,
+            model=model,
+            seed=seed,
+            num_images=num_images,
+            image_size=image_size,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+            on_submitted=_bridge(on_submitted or self._on_submitted, calls),
+            on_update=_bridge(on_update or self._on_update, calls),
+            **params,
+        )
+        return self._run(coro, calls)
