@@ -54,8 +54,11 @@ class LocalServer:
     def __init__(self, config: ServerConfig, host: str = "127.0.0.1", port: int = 0) -> None:
         self.config = config
         app, self._state = create_app(config)
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto must say TCP: asyncio only sets TCP_NODELAY on accepted sockets that do, and
+        # without it every reply waits ~40 ms on Nagle + delayed ACK
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
         self._server = uvicorn.Server(_uvicorn_config(app, host, self.port, "error"))
