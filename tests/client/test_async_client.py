@@ -1,0 +1,353 @@
+"""Request logic of the engine, on ``httpx.MockTransport`` (no sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from naive_nb._async_client import AsyncClient
+from naive_nb._types import Job
+from naive_nb.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    JobCancelled,
+    JobFailed,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    SubmissionOutcomeUnknown,
+    WaitTimeout,
+)
+
+from .conftest import PNG_1x1, FakeAPI, error
+
+SUBMIT = ("POST", "/v1/images/generate")
+MODEL = "fal-ai/flux/schnell"
+
+
+def keys(fake_api: FakeAPI) -> list[str | None]:
+    return [r.headers.get("idempotency-key") for r in fake_api.sent(*SUBMIT)]
+
+
+@pytest.mark.anyio
+async def test_submit_sends_one_idempotency_key_and_surfaces_the_job_at_once(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    seen: list[Job] = []
+    async with mock_client(on_submitted=seen.append) as client:
+        job = await client.submit(MODEL, {"prompt": "a"})
+        await client.submit(MODEL, {"prompt": "a"}, idempotency_key="mine")
+    assert seen[0] == job and job.status == "queued"
+    first, second = keys(fake_api)
+    assert first and first.startswith("nvnb-") and second == "mine"
+    assert fake_api.requests[1].headers["authorization"].startswith("Bearer nv_sk_live_")
+
+
+@pytest.mark.anyio
+async def test_connection_never_made_is_resent_with_the_same_key(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    fake_api.script[SUBMIT] = [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow")]
+    async with mock_client() as client:
+        job = await client.submit(MODEL, {"prompt": "a"})
+    assert len(set(keys(fake_api))) == 1 and len(keys(fake_api)) == 3
+    assert not fake_api.sent("GET", "/v1/jobs")  # nothing can exist: no need to look
+    assert list(fake_api.jobs) == [job.id]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        error(429, "rate_limited", **{"Retry-After": "0"}),
+        error(503, "internal_error", **{"Retry-After-Ms": "10"}),
+    ],
+)
+async def test_refusals_are_resent_without_reconciling(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient], refusal: httpx.Response
+) -> None:
+    fake_api.script[SUBMIT] = [refusal]
+    async with mock_client() as client:
+        await client.submit(MODEL, {"prompt": "a"})
+    assert len(keys(fake_api)) == 2 and not fake_api.sent("GET", "/v1/jobs")
+
+
+@pytest.mark.anyio
+async def test_lost_reply_is_reconciled_by_key_without_resending(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    def create_then_drop(request: httpx.Request) -> httpx.Response:
+        fake_api.create(request)
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+    fake_api.script[SUBMIT] = [create_then_drop]
+    async with mock_client() as client:
+        job = await client.submit(MODEL, {"prompt": "a"})
+    assert list(fake_api.jobs) == [job.id]
+    assert len(keys(fake_api)) == 1  # found it: no resend
+    assert job.idempotency_key == keys(fake_api)[0]
+
+
+@pytest.mark.anyio
+async def test_5xx_after_create_is_reconciled(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    def create_then_500(request: httpx.Request) -> httpx.Response:
+        fake_api.create(request)
+        return error(500, "internal_error")
+
+    fake_api.script[SUBMIT] = [create_then_500]
+    async with mock_client() as client:
+        job = await client.submit(MODEL, {"prompt": "a"})
+    assert list(fake_api.jobs) == [job.id] and len(keys(fake_api)) == 1
+
+
+@pytest.mark.anyio
+async def test_lost_reply_with_nothing_created_is_resent_with_the_same_key(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    fake_api.script[SUBMIT] = [httpx.ReadTimeout("slow")]
+    async with mock_client() as client:
+        job = await client.submit(MODEL, {"prompt": "a"})
+    assert len(fake_api.sent("GET", "/v1/jobs")) == 1  # looked before resending
+    assert len(keys(fake_api)) == 2 and len(set(keys(fake_api))) == 1
+    assert list(fake_api.jobs) == [job.id]
+
+
+@pytest.mark.anyio
+async def test_server_ignoring_keys_gives_a_typed_error_not_a_duplicate(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    def create_keyless_then_drop(request: httpx.Request) -> httpx.Response:
+        job = fake_api.create(request)
+        job["metadata"].pop("idempotency_key")  # the hosted worst case: key ignored
+        raise httpx.ReadError("connection reset")
+
+    fake_api.script[SUBMIT] = [create_keyless_then_drop]
+    async with mock_client() as client:
+        with pytest.raises(SubmissionOutcomeUnknown) as info:
+            await client.submit(MODEL, {"prompt": "a"})
+    assert len(fake_api.jobs) == 1 and len(keys(fake_api)) == 1
+    assert [c.id for c in info.value.candidates] == list(fake_api.jobs)
+    assert info.value.idempotency_key == keys(fake_api)[0]
+    assert info.value.idempotency_key in str(info.value)
+
+
+@pytest.mark.anyio
+async def test_jobs_this_client_returned_are_not_candidates(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    def keyless(request: httpx.Request) -> httpx.Response:
+        job = fake_api.create(request)
+        job["metadata"].pop("idempotency_key")
+        return httpx.Response(202, json={"id": job["id"], "status": "queued"})
+
+    fake_api.script[SUBMIT] = [keyless, httpx.ReadTimeout("slow")]
+    async with mock_client() as client:
+        mine = await client.submit(MODEL, {"prompt": "a"})
+        second = await client.submit(MODEL, {"prompt": "b"})  # lost, nothing created, resent
+    assert mine.id != second.id and len(fake_api.jobs) == 2
+
+
+@pytest.mark.anyio
+async def test_reads_retry_5xx_and_honour_retry_after_ms(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    fake_api.script[("GET", "/v1/status")] = [
+        error(502, "bad_gateway"),
+        error(503, "internal_error", **{"retry-after-ms": "100"}),
+        httpx.ReadTimeout("slow"),
+        httpx.Response(200, json={"credits": {"balance": 1}}),
+    ]
+    loop = asyncio.get_running_loop()
+    async with mock_client() as client:
+        started = loop.time()
+        assert (await client.status())["credits"]["balance"] == 1
+        assert loop.time() - started >= 0.1
+    assert len(fake_api.sent("GET", "/v1/status")) == 4
+
+
+@pytest.mark.anyio
+async def test_reads_give_up_with_typed_errors(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    fake_api.script[("GET", "/v1/status")] = [error(500, "internal_error")] * 10
+    fake_api.script[("GET", "/v1/usage")] = [httpx.ConnectError("refused")] * 10
+    fake_api.script[("GET", "/v1/jobs")] = [httpx.ReadTimeout("slow")] * 10
+    fake_api.script[("GET", "/v1/images/pricing")] = [
+        error(429, "rate_limited", **{"Retry-After": "600"})
+    ]
+    async with mock_client() as client:
+        with pytest.raises(ServerError):
+            await client.status()
+        with pytest.raises(APIConnectionError, match="ConnectError"):
+            await client.usage()
+        with pytest.raises(APITimeoutError):
+            await client.jobs()
+        with pytest.raises(RateLimitError) as info:
+            await client.pricing()
+    assert info.value.retry_after == 600
+    assert "Wait 600 s" in str(info.value)
+    assert len(fake_api.sent("GET", "/v1/status")) == 8  # FAST_RETRY.max_attempts
+
+
+@pytest.mark.anyio
+async def test_generate_seeds_waits_and_downloads(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    updates: list[str] = []
+    fake_api.polls_until_done = 3
+    async with mock_client(rng=random.Random(5)) as client:
+        result = await client.generate(
+            "a cat", num_images=2, on_update=lambda job: updates.append(job.status)
+        )
+    body = json.loads(fake_api.sent(*SUBMIT)[0].content)
+    seed = body["input"]["seed"]
+    assert isinstance(seed, int)
+    assert body["input"] == {
+        "prompt": "a cat",
+        "image_size": "square_hd",
+        "num_images": 2,
+        "seed": seed,
+    }
+    assert result.seed == seed and result.seeds == (seed, seed)  # one seed for the batch
+    assert updates == ["queued", "queued", "completed"]
+    assert [img.data for img in result.images] == [PNG_1x1, PNG_1x1]
+    assert result.images[0].pil.size == (1, 1) and result.images[0].format == "png"
+    assert result.images[0].path is None
+    downloads = [r for r in fake_api.requests if r.url.host == "files.example"]
+    assert len(downloads) == 2
+    # result files may live on another host: it never sees the key
+    assert all("authorization" not in r.headers for r in downloads)
+
+
+@pytest.mark.anyio
+async def test_generate_omits_what_the_model_does_not_take(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    async with mock_client() as client:
+        result = await client.generate("poster", model="fal-ai/recraft-v3", style="any")
+    body = json.loads(fake_api.sent(*SUBMIT)[0].content)
+    assert body["input"] == {"prompt": "poster", "image_size": "square_hd", "style": "any"}
+    assert result.seed is None and result.seeds == ()
+
+
+@pytest.mark.anyio
+async def test_downloads_retry_and_report_expired_urls(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    async with mock_client() as client:
+        job = await client.submit(MODEL, {"prompt": "a"})
+        done = await client.wait(job.id)
+        fake_api.script[("GET", done.media_urls[0].split("files.example", 1)[1])] = [
+            httpx.ReadError("reset"),
+            error(503, "busy"),
+        ]
+        images = await client._download(done, 1, {})
+        assert len(images) == 2
+        fake_api.script[("GET", done.media_urls[1].split("files.example", 1)[1])] = [
+            httpx.Response(404)
+        ]
+        with pytest.raises(NotFoundError, match="expire"):
+            await client._download(done, 1, {})
+
+
+@pytest.mark.anyio
+async def test_wait_reports_failure_cancel_and_deadline(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    async with mock_client() as client:
+        failed = await client.submit(MODEL, {"prompt": "a"})
+        fake_api.jobs[failed.id].update(
+            status="failed", error={"code": "provider_error", "message": "NSFW"}
+        )
+        fake_api.jobs[failed.id]["_polls"] = -99
+        with pytest.raises(JobFailed) as info:
+            await client.wait(failed.id)
+        assert info.value.job_id == failed.id and info.value.server_message == "NSFW"
+
+        cancelled = await client.submit(MODEL, {"prompt": "a"})
+        await client.cancel(cancelled.id)
+        with pytest.raises(JobCancelled):
+            await client.wait(cancelled.id)
+
+        fake_api.polls_until_done = 10**6
+        slow = await client.submit(MODEL, {"prompt": "a"})
+        with pytest.raises(WaitTimeout) as timeout:
+            await client.wait(slow, timeout=0.2)
+        assert timeout.value.last_status == "queued"
+
+
+@pytest.mark.anyio
+async def test_wait_honours_retry_after_on_status_replies(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    fake_api.polls_until_done = 2
+    async with mock_client() as client:
+        job = await client.submit(MODEL, {"prompt": "a"})
+        path = f"/v1/jobs/{job.id}"
+
+        def busy(request: httpx.Request) -> httpx.Response:
+            reply = fake_api.default(request)
+            reply.headers["Retry-After"] = "0.3"
+            return reply
+
+        fake_api.script[("GET", path)] = [busy]
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await client.wait(job.id)
+        assert loop.time() - started >= 0.3
+
+
+@pytest.mark.anyio
+async def test_cancel_of_a_finished_job_returns_it(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    async with mock_client() as client:
+        job = await client.submit(MODEL, {"prompt": "a"})
+        await client.wait(job.id)
+        fake_api.script[("DELETE", f"/v1/jobs/{job.id}")] = [
+            httpx.Response(
+                409,
+                json={
+                    "error": {"code": "conflict", "message": "finished", "reason": "job_finished"}
+                },
+            )
+        ]
+        assert (await client.cancel(job.id)).status == "completed"
+
+
+@pytest.mark.anyio
+async def test_task_cancellation_during_generate_cancels_the_remote_job(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    fake_api.polls_until_done = 10**6
+    submitted = asyncio.Event()
+    async with mock_client() as client:
+        task = asyncio.create_task(client.generate("a", on_submitted=lambda job: submitted.set()))
+        await submitted.wait()
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError) as info:
+            await task
+    (job_id,) = fake_api.jobs
+    assert fake_api.sent("DELETE", f"/v1/jobs/{job_id}")
+    assert fake_api.jobs[job_id]["status"] == "cancelled"
+    assert "was cancelled on the server" in str(info.value)
+    polls = len(fake_api.sent("GET", f"/v1/jobs/{job_id}"))
+    await asyncio.sleep(0.2)
+    assert len(fake_api.sent("GET", f"/v1/jobs/{job_id}")) == polls  # nothing keeps polling
+
+
+@pytest.mark.anyio
+async def test_old_deployments_sending_only_job_id(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    fake_api.script[SUBMIT] = [httpx.Response(202, json={"job_id": "legacy-1", "status": "queued"})]
+    async with mock_client() as client:
+        assert (await client.submit(MODEL, {"prompt": "a"})).id == "legacy-1"

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from naive_nb import errors
+from naive_nb._async_client import AsyncClient
+from naive_nb._types import Price
+
+from .conftest import FakeAPI, error
+
+
+def test_the_docstring_tree_is_the_real_hierarchy() -> None:
+    assert errors.__doc__ is not None
+    parents: list[tuple[int, str]] = []
+    seen = set()
+    for line in errors.__doc__.splitlines():
+        match = re.match(r"^\s*([│ ]*)(?:[├└]── )?([A-Z]\w+)\b", line)
+        if not match or not hasattr(errors, match.group(2)):
+            continue
+        depth = len(match.group(1)) // 4 + (1 if "──" in line else 0)
+        name = match.group(2)
+        while parents and parents[-1][0] >= depth:
+            parents.pop()
+        if parents:
+            assert issubclass(getattr(errors, name), getattr(errors, parents[-1][1])), name
+        parents.append((depth, name))
+        seen.add(name)
+    assert seen == set(errors.__all__)
+
+
+def test_every_message_says_what_to_do_next() -> None:
+    cases = [
+        errors.AuthenticationError("bad key", status=401, code="unauthorized"),
+        errors.NotFoundError("no such job", status=404),
+        errors.RateLimitError("slow down", retry_after=2),
+        errors.ServerError("oops", status=500),
+        errors.APIConnectionError("no reply"),
+        errors.APITimeoutError("timed out"),
+        errors.ValidationError("input.seed must be an integer", field="input.seed"),
+        errors.JobFailed("j1", "provider exploded"),
+        errors.JobCancelled("j1"),
+        errors.WaitTimeout("j1", "processing", 5),
+        errors.SubmissionOutcomeUnknown("key-1", []),
+        errors.InsufficientCreditsError("balance too low", price=Price("m", 2, 0.4, 0.05)),
+        errors.BillingBlockedError("trial expired"),
+        errors.PermissionDeniedError("images disabled"),
+        errors.ConflictError("key reused"),
+    ]
+    verbs = ("check", "retry", "wait", "fix", "pick", "call", "submit", "buy", "renew", "use")
+    for exc in cases:
+        text = str(exc).lower()
+        assert any(verb in text for verb in verbs), text
+
+
+def test_error_details_are_kept() -> None:
+    exc = errors.WaitTimeout("job-9", "queued", 3)
+    assert (exc.job_id, exc.last_status) == ("job-9", "queued")
+    assert "wait('job-9')" in str(exc) and "cancel('job-9')" in str(exc)
+    failed = errors.JobFailed("job-1", "NSFW", code="provider_error")
+    assert failed.server_message == "NSFW" and failed.job_id == "job-1"
+    credits = errors.InsufficientCreditsError("low", price=Price("m", 1, 0.4, 0.05))
+    assert "0.4 credits" in str(credits) and "$0.02" in str(credits)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (400, "invalid_input", errors.ValidationError),
+        (400, "invalid_model", errors.InvalidModelError),
+        (401, "unauthorized", errors.AuthenticationError),
+        (402, "billing_blocked", errors.BillingBlockedError),
+        (403, "forbidden", errors.PermissionDeniedError),
+        (404, "resource_not_found", errors.NotFoundError),
+        (409, "duplicate_request", errors.ConflictError),
+        # the envelope's code wins over the status
+        (400, "unauthorized", errors.AuthenticationError),
+        (502, "provider_error", errors.ProviderError),
+        # no recognised code: the status decides
+        (401, "???", errors.AuthenticationError),
+        (404, "???", errors.NotFoundError),
+        (418, "???", errors.APIError),
+    ],
+)
+async def test_errors_map_code_first_then_status(
+    fake_api: FakeAPI,
+    mock_client: Callable[..., AsyncClient],
+    status: int,
+    code: str,
+    expected: type,
+) -> None:
+    fake_api.script[("GET", "/v1/status")] = [error(status, code, "nope")]
+    async with mock_client() as client:
+        with pytest.raises(expected) as info:
+            await client.status()
+    assert type(info.value) is expected
+    assert info.value.status == status
+
+
+@pytest.mark.anyio
+async def test_non_json_errors_map_by_status(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    fake_api.script[("GET", "/v1/status")] = [httpx.Response(403, text="<html>nope</html>")]
+    async with mock_client() as client:
+        with pytest.raises(errors.PermissionDeniedError, match="HTTP 403"):
+            await client.status()
+
+
+@pytest.mark.anyio
+async def test_server_fields_are_carried(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    body = {
+        "error": {
+            "code": "invalid_input",
+            "message": "input.foo is not allowed",
+            "hint": "Drop input.foo.",
+            "reason": "input.foo",
+        }
+    }
+    fake_api.script[("GET", "/v1/status")] = [httpx.Response(400, json=body)]
+    async with mock_client() as client:
+        with pytest.raises(errors.ValidationError) as info:
+            await client.status()
+    assert info.value.field == "input.foo"
+    assert info.value.hint == "Drop input.foo."
+    assert str(info.value).endswith("Drop input.foo.")
+
+
+@pytest.mark.anyio
+async def test_insufficient_credits_reports_the_price(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    fake_api.script[("POST", "/v1/images/generate")] = [
+        httpx.Response(
+            402,
+            json={"error": {"code": "insufficient_credits", "message": "Balance too low"}},
+        )
+    ]
+    fake_api.script[("GET", "/v1/images/pricing")] = [
+        httpx.Response(
+            200,
+            json={
+                "model": "fal-ai/flux/schnell",
+                "estimated_credits": 0.24,
+                "credit_value_usd": 0.05,
+            },
+        )
+    ]
+    async with mock_client() as client:
+        with pytest.raises(errors.InsufficientCreditsError) as info:
+            await client.submit("fal-ai/flux/schnell", {"prompt": "x", "num_images": 2})
+    assert info.value.price is not None and info.value.price.estimated_credits == 0.24
+    assert "0.24 credits" in str(info.value)
+    assert fake_api.sent("GET", "/v1/images/pricing")[0].url.params["num_images"] == "2"
