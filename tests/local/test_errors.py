@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import random
 from typing import Any
 
 import httpx
@@ -268,3 +270,54 @@ def test_provider_rejection_is_502_and_creates_nothing(
         api.post("/v1/images/generate", json={"input": {"prompt": "x"}}), 502, "provider_error"
     )
     assert local_server.jobs() == []
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> Any:
+    kind = rng.randrange(9 if depth < 2 else 6)
+    scalars: list[Any] = [
+        None,
+        True,
+        rng.randint(-(2**40), 2**40),
+        rng.uniform(-1e6, 1e6),
+        float("nan"),
+        rng.choice(["", "x", "square_hd", "png", "ü🦊", "a" * 5000, "1-4", "$HOME {x}"]),
+    ]
+    if kind < 6:
+        return scalars[kind]
+    if kind < 8:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    keys = [
+        "prompt",
+        "seed",
+        "num_images",
+        "image_size",
+        "width",
+        "height",
+        "output_format",
+        "guidance_scale",
+        "num_inference_steps",
+        "colors",
+        "style",
+        "junk",
+    ]
+    return {rng.choice(keys): _random_value(rng, depth + 1) for _ in range(rng.randrange(4))}
+
+
+def test_no_input_crashes_the_server(api: httpx.Client, local_server: LocalServer) -> None:
+    """500 random bodies: each is accepted or refused with a 4xx envelope, never a 5xx."""
+    rng = random.Random(1234)
+    models = [*(m["id"] for m in api.get("/v1/images/models").json()["models"]), "nope", None]
+    for _ in range(500):
+        data = _random_value(rng)
+        body: Any = {"input": data} if rng.random() < 0.8 else data
+        if isinstance(body, dict) and rng.random() < 0.7:
+            body["model"] = rng.choice(models)
+        reply = api.post(
+            "/v1/images/generate",
+            content=json.dumps(body, allow_nan=True).encode(),
+            headers={"content-type": "application/json"},
+        )
+        assert reply.status_code in (202, 400, 402), (body, reply.text)
+        if reply.status_code != 202:
+            assert reply.json()["error"]["message"]
+    assert api.get("/health").status_code == 200
