@@ -419,12 +419,6 @@ class AsyncClient:
                 return await self._accepted(Job.from_api(outcome.response.json()), on_submitted)
             failure = outcome.failure
             assert failure is not None
-            if failure.status == 409 and failure.code == "duplicate_request":
-                # The key is already in use: its job may be ours (a replay the server refused).
-                found, _ = await self._reconcile(model, key, started_wall)
-                if found is not None:
-                    return await self._accepted(found, on_submitted)
-                raise self._error(outcome, "submit") from None
             decision = decide(
                 self._retry,
                 failure,

@@ -76,6 +76,8 @@ class APIError(NaiveError):
     """The API answered with an error. ``next_step`` is appended when the server gave no hint."""
 
     next_step = "Retry later; if it persists, report it with the request details."
+    #: True where the client's advice beats the server's generic hint (e.g. which variable to set)
+    own_advice_first = False
 
     def __init__(
         self,
@@ -87,7 +89,7 @@ class APIError(NaiveError):
         reason: str | None = None,
         body: dict[str, Any] | None = None,
     ) -> None:
-        advice = hint or self.next_step
+        advice = self.next_step if self.own_advice_first or not hint else hint
         text = message.rstrip()
         if advice and advice not in text:
             text = f"{text}{'' if text.endswith('.') else '.'} {advice}"
@@ -123,6 +125,7 @@ class InvalidModelError(ValidationError):
 
 
 class AuthenticationError(APIError):
+    own_advice_first = True
     next_step = (
         "Check NAIVE_API_KEY (a key looks like nv_sk_live_...), "
         "or unset it to use the local preview engine."
@@ -174,6 +177,8 @@ class ConflictError(APIError):
 
 class RateLimitError(APIError):
     """Too many requests. ``retry_after`` is the server's pause in seconds, when it gave one."""
+
+    own_advice_first = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.next_step = (
