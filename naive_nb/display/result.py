@@ -1,0 +1,201 @@
+"""The value a ``%naive`` cell returns: images on disk, their provenance, and how to show them.
+
+It is an ordinary object (``_``, ``-o name`` or ``r = %naive ...``) whose ``_repr_mimebundle_``
+returns the grid in ``image/jpeg``, ``text/html`` and ``text/plain`` with the ``{"naive": ...}``
+metadata, so it renders the same live, saved, on GitHub and in nbconvert output.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from naive_nb.display.grid import GridLayout, GridSizes, Tile, composite, grid_bundle
+from naive_nb.display.provenance import output_metadata
+from naive_nb.run.params import pixel_size
+from naive_nb.run.records import JobRecord, StoredImage
+from naive_nb.run.runner import FailedJob
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL.Image import Image
+
+_TITLE_KEYS = (
+    ("image_size", "{}"),
+    ("num_inference_steps", "{} steps"),
+    ("guidance_scale", "cfg {}"),
+    ("output_format", "{}"),
+)
+_SKIP_IN_TITLE = {"prompt", "seed", "num_images", "enable_safety_checker"}
+
+
+def _relative(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+class NaiveResult:
+    """Finished jobs (and failed cells) of one ``%naive`` run, in the order they were asked."""
+
+    def __init__(
+        self,
+        records: Sequence[JobRecord],
+        failures: Sequence[FailedJob] = (),
+        *,
+        sizes: GridSizes | None = None,
+        order: Sequence[int | None] | None = None,
+    ) -> None:
+        self.records = list(records)
+        self.failures = list(failures)
+        self.sizes = sizes or GridSizes()
+        # seeds in the order asked, so failed tiles keep their place in a sweep
+        self._order = list(order) if order is not None else None
+        self._bundle: tuple[dict[str, Any], dict[str, Any]] | None = None
+
+    # -- what users reach for ---------------------------------------------------------------
+    @property
+    def images(self) -> list[StoredImage]:
+        return [image for record in self.records for image in record.files]
+
+    @property
+    def files(self) -> list[Path]:
+        return [image.path for image in self.images]
+
+    @property
+    def seeds(self) -> list[int | None]:
+        return [record.seed for record in self.records]
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [record.job_id for record in self.records]
+
+    @property
+    def job(self) -> JobRecord | None:
+        """The single job of a one-job run (None for sweeps)."""
+        return self.records[0] if len(self.records) == 1 else None
+
+    @property
+    def credits(self) -> float:
+        """Credits this run spent (results served from the cache cost nothing)."""
+        return sum(r.credits_used or 0.0 for r in self.records if not r.from_cache)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def local_preview(self) -> bool:
+        return any(record.local_preview for record in self.records)
+
+    def grid(self) -> Image:
+        """The labelled composite as a Pillow image (the same picture the output shows)."""
+        return composite(self.layout(), self.sizes)
+
+    # -- rendering ----------------------------------------------------------------------------
+    def _title(self) -> str:
+        first: dict[str, Any] = {}
+        model = ""
+        if self.records:
+            first, model = self.records[0].input, self.records[0].model
+        elif self.failures:
+            first, model = self.failures[0].input, self.failures[0].model
+        parts = [model]
+        if "image_size" not in first and first:
+            parts.append("square_hd")
+        for key, template in _TITLE_KEYS:
+            if key in first:
+                value = first[key]
+                if isinstance(value, dict):
+                    value = f"{value.get('width')}x{value.get('height')}"
+                parts.append(template.format(value))
+        for key in sorted(set(first) - _SKIP_IN_TITLE - {k for k, _ in _TITLE_KEYS}):
+            parts.append(f"{key}={first[key]}")
+        prompt = str(first.get("prompt", ""))
+        if len(prompt) > 90:
+            prompt = prompt[:87] + "..."
+        parts.append(repr(prompt))
+        return " | ".join(p for p in parts if p)
+
+    def _tiles_by_job(self) -> list[list[Tile]]:
+        failed = {(f.seed, f.job_id): f for f in self.failures}
+        by_seed: dict[int | None, list[Tile]] = {}
+        for record in self.records:
+            count = len(record.files)
+            tiles = []
+            for image in record.files:
+                caption = f"seed {record.seed}"
+                if count > 1:
+                    caption += f" #{image.index + 1}"
+                tiles.append(
+                    Tile(
+                        caption=caption,
+                        data=image.path.read_bytes() if image.path.exists() else None,
+                        error=None if image.path.exists() else f"file missing: {image.path}",
+                        seed=record.seed,
+                        width=image.width,
+                        height=image.height,
+                        path=_relative(image.path),
+                        job_id=record.job_id,
+                    )
+                )
+            by_seed[record.seed] = tiles
+        for failure in failed.values():
+            by_seed[failure.seed] = [
+                Tile(
+                    caption=f"seed {failure.seed}",
+                    error=failure.message,
+                    seed=failure.seed,
+                    job_id=failure.job_id,
+                )
+            ]
+        order = self._order or [r.seed for r in self.records] + [f.seed for f in self.failures]
+        return [by_seed[seed] for seed in dict.fromkeys(order) if seed in by_seed]
+
+    def layout(self) -> GridLayout:
+        jobs = self._tiles_by_job()
+        title = self._title()
+        preview = self.local_preview
+        per_job = max((len(tiles) for tiles in jobs), default=0)
+        if len(jobs) > 1 and per_job > 1 and len(jobs) <= 8:
+            # two axes, as in an X/Y plot: seeds across, image number down
+            columns = [tiles[0].caption.split(" #")[0] for tiles in jobs]
+            rows = tuple(
+                tuple(tiles[i] if i < len(tiles) else None for tiles in jobs)
+                for i in range(per_job)
+            )
+            return GridLayout(
+                title=title,
+                rows=rows,
+                column_headers=tuple(columns),
+                row_headers=tuple(f"image {i + 1}" for i in range(per_job)),
+                local_preview=preview,
+            )
+        flat = [tile for tiles in jobs for tile in tiles]
+        return GridLayout.wrapped(title, flat, local_preview=preview)
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        if self._bundle is None:
+            data = grid_bundle(self.layout(), self.sizes)
+            metadata = output_metadata(
+                self.records,
+                failures=[f.describe() for f in self.failures],
+                base=Path.cwd(),
+            )
+            self._bundle = (data, metadata)
+        return self._bundle
+
+    def __repr__(self) -> str:
+        size = ""
+        if self.records:
+            width, height = pixel_size(self.records[0].input)
+            size = f", {width}x{height}"
+        failed = f", {len(self.failures)} failed" if self.failures else ""
+        return (
+            f"<NaiveResult {len(self.images)} images{size}, seeds {self.seeds}{failed}, "
+            f"jobs {[j[:8] for j in self.job_ids]}>"
+        )

@@ -1,0 +1,508 @@
+"""``%naive`` and ``%%naive``: generate images from a notebook cell (see ``docs/magic.md``).
+
+Load with ``%load_ext naive_nb`` or ``c.InteractiveShellApp.extensions = ["naive_nb"]``. Loading
+registers the magics and nothing else: no network, no files, and no httpx, Pillow or Starlette
+import (those wait for the first command that needs them).
+
+The layers below do the work: ``_magic_args`` parses, ``naive_nb.run`` plans, caches, journals
+and stores, ``naive_nb.display`` renders, the client talks to the API. This module wires them to
+IPython: configuration, progress display, errors that fail the cell, and the user namespace.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from traitlets import Bool, Enum, Float, Int, Unicode
+
+if TYPE_CHECKING:  # pragma: no cover
+    from naive_nb._client import Client
+    from naive_nb._magic_args import Command, GenerateArgs
+    from naive_nb.display.grid import GridSizes
+    from naive_nb.display.result import NaiveResult
+    from naive_nb.run.events import Summary
+    from naive_nb.run.params import ModelSpec
+    from naive_nb.run.runner import PlannedJob, Runner
+    from naive_nb.run.store import ResultStore
+
+DEFAULT_MODEL = "fal-ai/flux/schnell"
+PROGRESS_MODES = ("auto", "widget", "html", "text", "none")
+
+
+@magics_class
+class NaiveMagics(Magics):
+    """Generate images with the Naive API from a cell: ``%naive PROMPT [options]``."""
+
+    model = Unicode(DEFAULT_MODEL, help="Model used when a cell gives no --model.").tag(config=True)
+    size = Unicode("square_hd", help="image_size used when a cell gives no --size.").tag(
+        config=True
+    )
+    num_images = Int(1, min=1, max=4, help="Images per job when a cell gives no --num.").tag(
+        config=True
+    )
+    output_format = Enum(
+        ("jpeg", "png"),
+        default_value=None,
+        allow_none=True,
+        help="output_format when a cell gives no --format (None: the model's default).",
+    ).tag(config=True)
+    thumbnail_size = Int(
+        128, min=32, max=512, help="Side in pixels of the HTML thumbnails saved in the notebook."
+    ).tag(config=True)
+    grid_size = Int(
+        1024,
+        min=256,
+        max=4096,
+        help="Longest side in pixels of the JPEG grid saved in the notebook.",
+    ).tag(config=True)
+    store = Unicode(
+        "naive-results",
+        help="Directory of full-size images, manifests, the request cache and the job journal "
+        "(relative paths are relative to the kernel's working directory).",
+    ).tag(config=True)
+    timeout = Float(600.0, min=1.0, help="Seconds to wait for a job before giving up.").tag(
+        config=True
+    )
+    cache = Bool(True, help="Serve a request made before from the store (0 requests).").tag(
+        config=True
+    )
+    offline = Bool(False, help="Serve from the cache only; fail clearly on a miss.").tag(
+        config=True
+    )
+    short_errors = Bool(
+        True, help="Show errors as one short message; False shows the full traceback."
+    ).tag(config=True)
+    progress = Enum(
+        PROGRESS_MODES,
+        default_value="auto",
+        help="Progress display: auto (widget in Jupyter, a text line in a terminal), "
+        "widget, html, text or none.",
+    ).tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)  # type: ignore[no-untyped-call]
+        self._client: Client | None = None
+        self._api_key: str | None = None  # from %naive login; kept in memory only
+        self._catalog: list[dict[str, Any]] | None = None
+
+    # ------------------------------------------------------------------ entry point
+    @no_var_expand  # type: ignore[untyped-decorator]  # "$" and "{}" reach the API verbatim
+    @line_cell_magic  # type: ignore[untyped-decorator]
+    def naive(self, line: str = "", cell: str | None = None) -> Any:
+        """Generate images, or run a subcommand. ``%naive help`` lists everything."""
+        try:
+            from naive_nb._magic_args import parse_line
+
+            command = parse_line(line, cell)
+            return self._dispatch(command)
+        except Exception as error:
+            self._fail(error)
+            raise  # _fail always raises; this keeps type checkers informed
+
+    def _fail(self, error: Exception) -> None:
+        from naive_nb._magic_errors import NaiveUsageError, scrub, short_message
+
+        if isinstance(error, NaiveUsageError):
+            raise error
+        message = str(error) if isinstance(error, _Short) else short_message(error)
+        if message is None or not self.short_errors:
+            raise error
+        raise NaiveUsageError(scrub(message, self._secrets())) from None
+
+    def _secrets(self) -> list[str]:
+        return [s for s in (self._api_key, os.environ.get("NAIVE_API_KEY")) if s]
+
+    def _dispatch(self, command: Command) -> Any:
+        handler = getattr(self, f"_cmd_{command.name}")
+        return handler(command)
+
+    # ------------------------------------------------------------------ shared plumbing
+    @property
+    def client(self) -> Client:
+        """The client, created on first use (this is when the embedded server may start)."""
+        if self._client is None:
+            from naive_nb._client import Client
+
+            self._client = Client(self._api_key)
+        return self._client
+
+    def _store(self) -> ResultStore:
+        from naive_nb.run.store import ResultStore
+
+        return ResultStore(Path(self.store).expanduser())
+
+    def _sizes(self) -> GridSizes:
+        from naive_nb.display.grid import GridSizes
+
+        return GridSizes(composite_side=self.grid_size, thumb_side=self.thumbnail_size)
+
+    def _model_spec(self, model_id: str) -> ModelSpec:
+        from naive_nb.run.params import known_model, model_from_catalog
+
+        spec = known_model(model_id)
+        if spec is not None:  # documented: no request needed (a cached re-run sends nothing)
+            return spec
+        if self._catalog is None:
+            self._catalog = [
+                m.raw or {"id": m.id, "key_params": list(m.key_params)}
+                for m in self.client.models()
+            ]
+        return model_from_catalog(model_id, self._catalog)
+
+    def _progress_mode(self) -> str:
+        from naive_nb._progress_view import detect_mode
+
+        return detect_mode(self.shell) if self.progress == "auto" else self.progress
+
+    def _publish(self, name: str | None, value: Any) -> None:
+        if name and self.shell is not None:
+            self.shell.user_ns[name] = value
+
+    # ------------------------------------------------------------------ generate
+    def _request(self, args: GenerateArgs) -> tuple[str, list[PlannedJob], int | None]:
+        """Check everything and plan the jobs; returns the model, the jobs, a chosen seed."""
+        from naive_nb.run.params import check_input
+        from naive_nb.run.runner import plan
+        from naive_nb.run.sweep import random_seed
+
+        model = args.model or self.model
+        spec = self._model_spec(model)
+        base: dict[str, Any] = {}
+        if args.prompt or "image_url" not in spec.key_params:
+            base["prompt"] = args.prompt
+        defaults = {
+            "image_size": self.size,
+            "num_images": self.num_images,
+            "output_format": self.output_format,
+        }
+        for key, value in defaults.items():
+            # config defaults are written out, so the cache key names the full request
+            if key in spec.key_params and value is not None and key not in args.params:
+                base[key] = value
+        base.update(args.params)
+        chosen: int | None = None
+        if not spec.takes_seed:
+            if args.seed is not None or args.seeds:
+                check_input(spec, {**base, "seed": 0})  # names the model that takes no seed
+            seeds: list[int | None] = [None]
+        elif args.seeds:
+            seeds = list(args.seeds)
+        elif args.seed is not None:
+            seeds = [args.seed]
+        else:
+            chosen = random_seed()
+            seeds = [chosen]
+        jobs = plan(model, base, seeds)
+        for job in jobs:
+            check_input(spec, job.input)
+        return model, jobs, chosen
+
+    def _runner(self, args: GenerateArgs, on_progress: Any) -> Runner:
+        from naive_nb.run.runner import Runner
+
+        return Runner(
+            self.client if not (self.offline or args.offline) else _OfflineClient(),
+            self._store(),
+            use_cache=self.cache,
+            offline=self.offline or args.offline,
+            refresh=args.refresh,
+            timeout=args.timeout or self.timeout,
+            on_progress=on_progress,
+        )
+
+    def _cmd_generate(self, command: Command) -> NaiveResult:
+        from naive_nb._progress_view import ProgressView
+        from naive_nb.display.result import NaiveResult
+        from naive_nb.run.events import Summary
+        from naive_nb.run.runner import RunInterrupted
+
+        args = command.generate
+        _model, jobs, chosen = self._request(args)
+        view = ProgressView(self._progress_mode())
+        runner = self._runner(args, view.update)
+        hits = runner.cached(jobs)  # offline misses fail here, before any display or request
+        if len(hits) < len(jobs):
+            view.start()
+        try:
+            outcome = runner.run(jobs)
+        except RunInterrupted as interrupt:
+            view.finish(Summary(ok=False, seconds=0.0, message=str(interrupt)))
+            raise _Short(str(interrupt)) from None
+        except Exception as error:
+            if view.mode != "none" and len(hits) < len(jobs):
+                view.finish(Summary(ok=False, seconds=0.0, message=self._brief(error)))
+            raise
+        result = NaiveResult(
+            outcome.records,
+            outcome.failures,
+            sizes=self._sizes(),
+            order=[job.seed for job in jobs],
+        )
+        note = f"no --seed given, so seed {chosen} was chosen" if chosen is not None else ""
+        summary = self._summary(result, outcome.seconds, outcome.cached, note)
+        if len(hits) < len(jobs):
+            view.finish(summary)
+        elif view.mode != "none":
+            _display(_bundle_of(summary))
+        self._publish(args.out, result)
+        if result.failures:
+            if result.records:
+                _display(result)  # the grid with its failed tiles, before the cell fails
+            reasons = "; ".join(f.message for f in result.failures[:3])
+            failed = len(result.failures)
+            raise _Short(
+                f"{failed} of {len(jobs)} job{'s' if len(jobs) > 1 else ''} failed: {reasons}"
+            )
+        return result
+
+    def _summary(self, result: NaiveResult, seconds: float, cached: int, note: str) -> Summary:
+        from naive_nb.run.events import Summary
+
+        return Summary(
+            ok=result.ok,
+            seconds=seconds,
+            images=len(result.images),
+            credits=result.credits,
+            job_ids=tuple(result.job_ids),
+            cached=cached,
+            message=note if result.ok else "; ".join(f.message for f in result.failures[:2]),
+        )
+
+    def _brief(self, error: Exception) -> str:
+        from naive_nb._magic_errors import scrub, short_message
+
+        return scrub(short_message(error) or f"{type(error).__name__}: {error}", self._secrets())
+
+    # ------------------------------------------------------------------ subcommands
+    def _cmd_help(self, command: Command) -> None:
+        from naive_nb._magic_args import help_text
+
+        print(help_text())
+
+    def _cmd_models(self, command: Command) -> Any:
+        from naive_nb.display.table import Table
+
+        models = self.client.models()
+        rows = [
+            (m.id + (" (default)" if m.default else ""), m.name, m.mode, ", ".join(m.key_params))
+            for m in models
+        ]
+        return Table("Naive image models", ("id", "name", "mode", "parameters"), rows)
+
+    def _cmd_price(self, command: Command) -> Any:
+        from naive_nb.display.table import Table
+
+        args = command.generate
+        model = args.model or self.model
+        spec = self._model_spec(model)
+        num = args.params.get(
+            "num_images", self.num_images if "num_images" in spec.key_params else 1
+        )
+        jobs = len(args.seeds) if args.seeds else 1
+        price = self.client.pricing(model, int(num))
+        credits = price.estimated_credits * jobs
+        usd = f"${price.usd * jobs:.4f}" if price.usd is not None else "-"
+        value = f"1 credit = ${price.credit_value_usd:g}" if price.credit_value_usd else ""
+        rows = [(model, jobs, num, f"{credits:g}", usd)]
+        notes = [f"Estimate from the pricing endpoint; {value}. Cached re-runs cost nothing."]
+        return Table("Price", ("model", "jobs", "images/job", "credits", "USD"), rows, notes)
+
+    def _cmd_jobs(self, command: Command) -> Any:
+        from naive_nb.display.table import Table
+        from naive_nb.run.journal import JobJournal
+
+        jobs = self.client.jobs(command.status, command.limit)
+        rows = [
+            (
+                job.id,
+                job.status,
+                "" if job.progress is None else f"{job.progress:.0f}%",
+                job.model or "",
+                job.created_at.isoformat(timespec="seconds") if job.created_at else "",
+            )
+            for job in jobs
+        ]
+        pending = JobJournal(self._store().root).pending()
+        notes = []
+        if pending:
+            ids = ", ".join(p.job_id for p in pending)
+            notes.append(
+                f"Not yet collected into {self.store}: {ids}. Run %naive resume to collect them."
+            )
+        title = f"Jobs ({command.status or 'all statuses'}, newest first)"
+        return Table(title, ("id", "status", "progress", "model", "created"), rows, notes)
+
+    def _cmd_status(self, command: Command) -> Any:
+        from naive_nb import __version__
+        from naive_nb.display.table import Table
+        from naive_nb.run.cache import RequestCache
+        from naive_nb.run.journal import JobJournal
+
+        client = self.client
+        store = self._store()
+        key_set = bool(self._api_key or os.environ.get("NAIVE_API_KEY"))
+        try:
+            credits = client.status().get("credits", {})
+            balance = f"{credits.get('balance')} credits ({credits.get('tier', '-')})"
+        except Exception as error:
+            balance = f"unavailable ({self._brief(error)})"
+        rows = [
+            ("backend", f"{client.backend} at {client.base_url}"),
+            ("API key set", "yes" if key_set else "no"),
+            ("balance", balance),
+            ("naive-nb version", __version__),
+            ("store", str(store.root.resolve())),
+            ("cached requests", len(RequestCache(store).entries())),
+            ("jobs not yet collected", len(JobJournal(store.root).pending())),
+            ("offline mode", "on" if self.offline else "off"),
+        ]
+        return Table("naive-nb status", ("", ""), rows)
+
+    def _cmd_login(self, command: Command) -> None:
+        import getpass
+
+        key = getpass.getpass("Naive API key (hidden; kept in this kernel's memory only): ").strip()
+        if not key:
+            raise _Short("No key entered; nothing changed.")
+        previous = self._api_key, self._client
+        self._api_key, self._client = key, None
+        try:
+            self.client.status()
+        except Exception:
+            self._api_key, self._client = previous
+            raise
+        print(f"Logged in: using {self.client.base_url} with the key you typed (not saved).")
+
+    def _cmd_cancel(self, command: Command) -> Any:
+        from naive_nb.display.table import Table
+        from naive_nb.run.journal import JobJournal
+
+        assert command.job_id is not None
+        job = self.client.cancel(command.job_id)
+        journal = JobJournal(self._store().root)
+        if job.status == "cancelled":
+            if any(p.job_id == job.id for p in journal.pending()):
+                journal.finished(job.id, "cancelled", "%naive cancel")
+            note = "Cancelled (not charged unless the provider had already started it)."
+        else:
+            note = f"It had already finished ({job.status}), so nothing was cancelled."
+        return Table(f"Job {job.id}", ("id", "status"), [(job.id, job.status)], [note])
+
+    def _cmd_get(self, command: Command) -> Any:
+        assert command.job_id is not None
+        result = self._collect(command.job_id)
+        self._publish(command.generate.out, result)
+        return result
+
+    def _cmd_resume(self, command: Command) -> Any:
+        from naive_nb.run.journal import JobJournal
+
+        if command.job_id:
+            ids = [command.job_id]
+        else:
+            ids = [p.job_id for p in JobJournal(self._store().root).pending()]
+        if not ids:
+            print("Nothing to resume: every submitted job has been collected.")
+            return None
+        results = [self._collect(job_id) for job_id in ids]
+        return results[0] if len(results) == 1 else _Many(results)
+
+    def _collect(self, job_id: str) -> NaiveResult:
+        """A finished job as a result: from the store if kept, else fetched, stored and shown."""
+        from naive_nb.display.result import NaiveResult
+        from naive_nb.run.journal import JobJournal
+        from naive_nb.run.runner import PlannedJob, Runner
+
+        store = self._store()
+        record = store.load(job_id)
+        if record is not None:
+            return NaiveResult([record], sizes=self._sizes())
+        journal = {p.job_id: p for p in JobJournal(store.root).pending()}
+        job = self.client.get(job_id)
+        if not job.done:
+            from naive_nb._progress_view import ProgressView
+
+            view = ProgressView(self._progress_mode())
+            view.start()
+            try:
+                job = self.client.wait(job, timeout=self.timeout)
+            except BaseException as error:
+                view.finish(_failed_summary(error, job_id))
+                raise
+            view.finish(_done_summary(job_id))
+        if job.status != "completed":
+            message = (job.error or {}).get("message", "") if job.error else ""
+            raise _Short(f"Job {job_id} ended {job.status}{': ' + message if message else ''}.")
+        entry = journal.get(job_id)
+        if entry is not None:
+            planned = PlannedJob(entry.model, entry.input)
+        else:  # not ours (another kernel, the CLI): rebuild the request from the reply
+            raw = job.result or {}
+            data: dict[str, Any] = {k: raw[k] for k in ("prompt", "seed") if k in raw}
+            planned = PlannedJob(job.model or self.model, data)
+        record = Runner(self.client, store, use_cache=self.cache).keep(planned, job)
+        return NaiveResult([record], sizes=self._sizes())
+
+
+class _Short(Exception):
+    """An error already worded for the user (interrupts, failed jobs, failed cells)."""
+
+
+class _Many:
+    """Several results shown one after the other (``%naive resume`` of several jobs)."""
+
+    def __init__(self, results: list[Any]) -> None:
+        self.results = results
+
+    def _ipython_display_(self) -> None:
+        for result in self.results:
+            _display(result)
+
+
+class _OfflineClient:
+    """Stands in for the client in offline mode: anything that would send a request fails."""
+
+    base_url = "offline"
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("offline mode: no request may be sent")
+
+
+def _display(obj: Any) -> None:
+    from IPython.display import display
+
+    display(obj)  # type: ignore[no-untyped-call]
+
+
+def _bundle_of(summary: Summary) -> Any:
+    from naive_nb.display.progress import summary_bundle
+
+    class _Bundle:
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+            return summary_bundle(summary)
+
+    return _Bundle()
+
+
+def _failed_summary(error: BaseException, job_id: str) -> Summary:
+    from naive_nb.run.events import Summary
+
+    return Summary(ok=False, seconds=0.0, job_ids=(job_id,), message=type(error).__name__)
+
+
+def _done_summary(job_id: str) -> Summary:
+    from naive_nb.run.events import Summary
+
+    return Summary(ok=True, seconds=0.0, job_ids=(job_id,), message="collected")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%naive`` / ``%%naive`` (``%load_ext naive_nb``)."""
+    ipython.register_magics(NaiveMagics(shell=ipython))
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Nothing to undo beyond IPython's own bookkeeping; kept for ``%reload_ext``."""

@@ -1,0 +1,415 @@
+"""Running a planned set of jobs: cache first, journal before polling, store on completion.
+
+The order of operations is the product's promise ("nothing paid is lost", "no paying twice"):
+
+1. every request is looked up in the cache first (offline mode stops here on a miss, before any
+   request is sent, for the whole sweep);
+2. each job is submitted and its id written to the journal before anything polls it;
+3. each job is waited for, its images downloaded at once (result URLs expire), stored with their
+   provenance, and only then entered in the cache and closed in the journal.
+
+A job that fails becomes a :class:`FailedJob` (a labelled blank tile) rather than stopping the
+others. A ``KeyboardInterrupt`` while waiting cancels every job of the run still open on the
+server, and is re-raised as :class:`RunInterrupted` saying so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+from naive_nb.run.cache import CacheMiss, RequestCache, request_key
+from naive_nb.run.events import ProgressState
+from naive_nb.run.journal import JobJournal
+from naive_nb.run.records import JobRecord
+from naive_nb.run.store import ImagePayload, ResultStore
+
+if TYPE_CHECKING:  # pragma: no cover
+    from naive_nb._types import GeneratedImage, Job
+
+LOCAL_ENGINE = "naive-nb local preview"
+ProgressCallback = Callable[[ProgressState], None]
+
+
+class JobClient(Protocol):
+    """What the runner needs of :class:`naive_nb.Client`."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    def submit(
+        self,
+        model: str,
+        input: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        on_submitted: Callable[[Job], object] | None = None,
+    ) -> Job: ...
+
+    def wait(
+        self,
+        job: str | Job,
+        *,
+        timeout: float | None = ...,
+        on_update: Callable[[Job], object] | None = None,
+    ) -> Job: ...
+
+    def cancel(self, job_id: str) -> Job: ...
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """One request of a run, complete and seeded, so its cache key is known before sending."""
+
+    model: str
+    input: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return request_key(self.model, self.input)
+
+    @property
+    def seed(self) -> int | None:
+        seed = self.input.get("seed")
+        return seed if isinstance(seed, int) else None
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A cell of a run that produced no image (failed, cancelled, timed out, lost)."""
+
+    model: str
+    input: dict[str, Any]
+    message: str
+    job_id: str | None = None
+
+    @property
+    def seed(self) -> int | None:
+        seed = self.input.get("seed")
+        return seed if isinstance(seed, int) else None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "seed": self.seed,
+            "job_id": self.job_id,
+            "message": self.message,
+        }
+
+
+@dataclass
+class RunOutcome:
+    records: list[JobRecord] = field(default_factory=list)
+    failures: list[FailedJob] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def cached(self) -> int:
+        return sum(1 for r in self.records if r.from_cache)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C / kernel interrupt during a run; the message says which jobs were cancelled."""
+
+
+def plan(
+    model: str, base_input: Mapping[str, Any], seeds: Sequence[int | None]
+) -> list[PlannedJob]:
+    """One job per seed (``None``: a model without a seed parameter), inputs complete."""
+    jobs = []
+    for seed in seeds:
+        data = dict(base_input)
+        if seed is not None:
+            data["seed"] = seed
+        jobs.append(PlannedJob(model, data))
+    return jobs
+
+
+def backend_host(base_url: str) -> str:
+    return urlsplit(base_url).netloc or base_url
+
+
+def _is_local(job: Job) -> bool:
+    return (job.result or {}).get("engine") == LOCAL_ENGINE
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class Runner:
+    def __init__(
+        self,
+        client: JobClient,
+        store: ResultStore,
+        *,
+        use_cache: bool = True,
+        offline: bool = False,
+        refresh: bool = False,
+        timeout: float | None = 600.0,
+        on_progress: ProgressCallback | None = None,
+        downloader: Callable[[Job], Sequence[GeneratedImage]] | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.cache = RequestCache(store)
+        self.journal = JobJournal(store.root)
+        self.use_cache = use_cache
+        self.offline = offline
+        self.refresh = refresh
+        self.timeout = timeout
+        self.on_progress = on_progress or (lambda state: None)
+        self.downloader = downloader
+
+    # -- the cache ----------------------------------------------------------------------------
+    def cached(self, jobs: Sequence[PlannedJob]) -> dict[str, JobRecord]:
+        """Cached records by key; in offline mode a miss raises before anything is sent."""
+        found: dict[str, JobRecord] = {}
+        if self.use_cache and not self.refresh:
+            for job in jobs:
+                record = self.cache.get(job.key)
+                if record is not None:
+                    found[job.key] = replace(record, from_cache=True)
+        if self.offline:
+            for job in jobs:
+                if job.key not in found:
+                    raise CacheMiss(job.key, job.model, job.seed)
+        return found
+
+    # -- a run --------------------------------------------------------------------------------
+    def run(self, jobs: Sequence[PlannedJob]) -> RunOutcome:
+        start = time.monotonic()
+        outcome = RunOutcome()
+        hits = self.cached(jobs)
+        todo = [job for job in jobs if job.key not in hits]
+        total = len(todo)
+        submitted: list[tuple[PlannedJob, Job]] = []
+        for job in todo:
+            self.on_progress(
+                ProgressState("submitting", 0.0, jobs_done=len(submitted), jobs_total=total)
+            )
+            try:
+                accepted = self.client.submit(
+                    job.model, job.input, on_submitted=self._journaller(job)
+                )
+            except Exception as error:
+                if not submitted:
+                    raise  # nothing is running yet: the error is the whole story
+                outcome.failures.append(FailedJob(job.model, job.input, str(error)))
+                continue
+            submitted.append((job, accepted))
+        done_ids: set[str] = set()
+        try:
+            for index, (job, accepted) in enumerate(submitted):
+                result = self._collect(job, accepted, index, len(submitted))
+                done_ids.add(accepted.id)
+                if isinstance(result, FailedJob):
+                    outcome.failures.append(result)
+                else:
+                    outcome.records.append(result)
+        except KeyboardInterrupt:
+            open_jobs = [a.id for _, a in submitted if a.id not in done_ids]
+            raise RunInterrupted(self._cancel_all(open_jobs)) from None
+        outcome.records.extend(hits[job.key] for job in jobs if job.key in hits)
+        order = {job.key: n for n, job in enumerate(jobs)}
+        outcome.records.sort(key=lambda r: order.get(r.cache_key, len(order)))
+        outcome.seconds = time.monotonic() - start
+        return outcome
+
+    def _journaller(self, job: PlannedJob) -> Callable[[Job], None]:
+        def write(accepted: Job) -> None:
+            self.journal.submitted(accepted.id, job.model, job.input, job.key)
+
+        return write
+
+    def _progress(self, job: Job, done: int, total: int, accepted: Job | None = None) -> None:
+        # status replies may omit the estimates the submit reply gave: keep showing those
+        first = accepted or job
+        self.on_progress(
+            ProgressState(
+                status=job.status,
+                elapsed=0.0,
+                job_id=job.id,
+                progress=job.progress,
+                estimated_seconds=job.estimated_seconds or first.estimated_seconds,
+                estimated_credits=job.estimated_credits or first.estimated_credits,
+                jobs_done=done,
+                jobs_total=total,
+            )
+        )
+
+    def _collect(
+        self, job: PlannedJob, accepted: Job, index: int, total: int
+    ) -> JobRecord | FailedJob:
+        from naive_nb.errors import JobCancelled, JobFailed, NaiveError, WaitTimeout
+
+        self._progress(accepted, index, total)
+        try:
+            # by id, not by Job: the client then looks once at once and paces the rest by the
+            # job's age, so a job that finished while an earlier one was waited for returns now
+            finished = self.client.wait(
+                accepted.id,
+                timeout=self.timeout,
+                on_update=lambda j: self._progress(j, index, total, accepted),
+            )
+        except JobFailed as error:
+            reason = error.server_message
+            self.journal.finished(accepted.id, "failed", reason)
+            return FailedJob(
+                job.model, job.input, f"job {accepted.id} failed: {reason}", accepted.id
+            )
+        except JobCancelled:
+            self.journal.finished(accepted.id, "cancelled")
+            return FailedJob(job.model, job.input, f"job {accepted.id} was cancelled", accepted.id)
+        except WaitTimeout:
+            return FailedJob(
+                job.model,
+                job.input,
+                f"deadline of {self.timeout:g}s passed; job {accepted.id} is still running. "
+                f"Collect it later with %naive resume {accepted.id}",
+                accepted.id,
+            )
+        except NaiveError as error:
+            return FailedJob(
+                job.model,
+                job.input,
+                f"lost contact while waiting for job {accepted.id} ({error}); "
+                f"collect it later with %naive resume {accepted.id}",
+                accepted.id,
+            )
+        self.on_progress(
+            ProgressState(
+                "downloading",
+                0.0,
+                job_id=accepted.id,
+                progress=100.0,
+                estimated_seconds=accepted.estimated_seconds,
+                estimated_credits=accepted.estimated_credits,
+                jobs_done=index,
+                jobs_total=total,
+            )
+        )
+        try:
+            return self.keep(job, finished)
+        except Exception as error:
+            return FailedJob(
+                job.model,
+                job.input,
+                f"job {accepted.id} finished but its images could not be downloaded ({error}); "
+                f"retry with %naive resume {accepted.id}",
+                accepted.id,
+            )
+
+    def keep(self, job: PlannedJob, finished: Job) -> JobRecord:
+        """Download a completed job's images, store them, enter them in the cache and journal."""
+        images = self.download(finished)
+        record = JobRecord(
+            job_id=finished.id,
+            model=job.model,
+            input=job.input,
+            cache_key=job.key,
+            backend=backend_host(self.client.base_url),
+            local_preview=_is_local(finished),
+            credits_used=finished.credits_used,
+            created=_iso(finished.created_at),
+            completed=_iso(finished.completed_at),
+        )
+        payloads = [
+            ImagePayload(
+                data=image.data,
+                content_type=_content_type(image),
+                width=image.width or 0,
+                height=image.height or 0,
+                seed=image.seed if image.seed is not None else job.seed,
+            )
+            for image in images
+        ]
+        saved = self.store.save(record, payloads)
+        if self.use_cache:
+            self.cache.put(saved)
+        self.journal.finished(finished.id, "collected")
+        return saved
+
+    def download(self, finished: Job) -> Sequence[GeneratedImage]:
+        if self.downloader is not None:
+            return self.downloader(finished)
+        download = getattr(self.client, "download", None)
+        if callable(download):
+            images: Sequence[GeneratedImage] = download(finished)
+            return images
+        return fetch_images(finished)
+
+    def _cancel_all(self, job_ids: Sequence[str]) -> str:
+        if not job_ids:
+            return "Interrupted: no job was still running."
+        cancelled, failed = [], []
+        for job_id in job_ids:
+            try:
+                self.client.cancel(job_id)
+            except Exception as error:
+                failed.append(f"{job_id} ({error})")
+            else:
+                cancelled.append(job_id)
+                self.journal.finished(job_id, "cancelled", "interrupted")
+        parts = []
+        if cancelled:
+            parts.append(
+                f"Interrupted: cancelled job {', '.join(cancelled)} on the server "
+                "(a job that had already started may still be charged)."
+            )
+        if failed:
+            parts.append(
+                f"Could not cancel {', '.join(failed)}; it may still run and be charged: "
+                "retry with %naive cancel JOB_ID."
+            )
+        return " ".join(parts)
+
+
+def _content_type(image: GeneratedImage) -> str:
+    if image.data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if image.data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    return (image.content_type or "application/octet-stream").split(";")[0]
+
+
+def fetch_images(finished: Job, *, attempts: int = 3) -> list[GeneratedImage]:
+    """Download a job's result files (no auth header: result URLs are pre-signed).
+
+    A stand-in until the client exposes its own download; kept small on purpose.
+    """
+    import httpx
+
+    from naive_nb._types import GeneratedImage
+
+    result = finished.result or {}
+    listed = result.get("images")
+    infos: list[Any] = listed if isinstance(listed, list) else []
+    seed = finished.seed
+    images = []
+    with httpx.Client(timeout=30.0, follow_redirects=True) as http:
+        for index, url in enumerate(finished.media_urls):
+            info = infos[index] if index < len(infos) and isinstance(infos[index], dict) else {}
+            for attempt in range(attempts):
+                try:
+                    response = http.get(url)
+                    response.raise_for_status()
+                    break
+                except httpx.HTTPError:
+                    if attempt == attempts - 1:
+                        raise
+                    time.sleep(0.5 * (attempt + 1))
+            images.append(
+                GeneratedImage(
+                    data=response.content,
+                    url=url,
+                    width=info.get("width"),
+                    height=info.get("height"),
+                    seed=seed,
+                    content_type=info.get("content_type"),
+                )
+            )
+    return images
