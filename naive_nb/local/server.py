@@ -4,6 +4,7 @@ the server logs no request lines and never a header, so no key can reach a log."
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import threading
@@ -141,7 +142,7 @@ def serve_local(
     *,
     host: str = "127.0.0.1",
     port: int = 0,
-    time_scale: float = 1.0,
+    time_scale: float | None = None,
     spread: float = 0.2,
     workers: int = 4,
     balance: float = 100.0,
@@ -153,7 +154,11 @@ def serve_local(
     """Start the embedded Naive server on `host:port` (0 = a free port) in a background thread.
 
     `api_key` may be one key, several (one tenant each), or None for a fresh random key.
+    `time_scale` None reads `NAIVE_LOCAL_TIME_SCALE` (default 1.0: jobs take about as long as the
+    hosted models), so notebooks and their tests can run the same code faster.
     """
+    if time_scale is None:
+        time_scale = _env_float("NAIVE_LOCAL_TIME_SCALE", 1.0)
     if api_key is None:
         keys: tuple[str, ...] = (new_local_key(),)
     elif isinstance(api_key, str):
@@ -174,6 +179,19 @@ def serve_local(
         faults=faults or Faults(),
     )
     return LocalServer(config, host, port).start()
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number such as 0.1, got {raw!r}.") from None
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more, got {raw!r}.")
+    return value
 
 
 def run_foreground(config: ServerConfig, host: str, port: int) -> None:

@@ -195,3 +195,14 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_time_scale_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NAIVE_LOCAL_TIME_SCALE", "0.25")
+    with serve_local(api_key="k") as server:
+        assert server.config.time_scale == 0.25
+    with serve_local(api_key="k", time_scale=2) as server:  # an argument wins
+        assert server.config.time_scale == 2
+    monkeypatch.setenv("NAIVE_LOCAL_TIME_SCALE", "fast")
+    with pytest.raises(ValueError, match="NAIVE_LOCAL_TIME_SCALE must be a number"):
+        serve_local(api_key="k")
