@@ -1,0 +1,20 @@
+"""The browser harness itself: JupyterLab runs a notebook and renders a widget in Chromium."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+from tests.browser.conftest import Lab
+
+
+def test_jupyterlab_runs_a_notebook_and_renders_widgets(lab: Lab, page: Page) -> None:
+    name = lab.write_notebook(
+        "smoke.ipynb",
+        ["import ipywidgets as w\nw.IntProgress(value=7, max=10, description='x')", "print('hi')"],
+    )
+    lab.open_and_run(page, name)
+    bar = page.wait_for_selector(".widget-hprogress .progress-bar", timeout=30_000)
+    assert bar is not None
+    assert "width: 70%" in (bar.get_attribute("style") or "")
+    outputs = page.eval_on_selector_all(".jp-OutputArea-output", "els => els.map(e => e.innerText)")
+    assert outputs[-1].strip() == "hi"
