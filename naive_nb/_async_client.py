@@ -148,7 +148,7 @@ class AsyncClient:
         rng: random.Random | None = None,
     ) -> None:
         self._backend: Backend = resolve_backend(api_key, base_url)
-        self._key_text = self._backend.key.reveal() if self._backend.key else None
+        self._secret = self._backend.key  # kept wrapped: no repr or traceback local shows it
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -193,9 +193,20 @@ class AsyncClient:
         await self.aclose()
 
     def _scrub(self, text: str) -> str:
-        if self._key_text and self._key_text in text:
-            text = text.replace(self._key_text, "***")
+        key = self._secret.reveal() if self._secret else None
+        if key and key in text:
+            text = text.replace(key, "***")
         return text
+
+    def _scrub_all(self, value: Any) -> Any:
+        """``_scrub`` through nested JSON (an error body kept on an exception)."""
+        if isinstance(value, str):
+            return self._scrub(value)
+        if isinstance(value, dict):
+            return {k: self._scrub_all(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._scrub_all(v) for v in value]
+        return value
 
     def _remember(self, job_id: str) -> None:
         if job_id in self._known_set:
@@ -217,9 +228,11 @@ class AsyncClient:
         timeout: float | None = None,
     ) -> _Attempt:
         """One HTTP exchange with the API, through the limiter; never raises transport errors."""
-        all_headers = dict(headers or {})
-        if self._key_text:
-            all_headers["Authorization"] = f"Bearer {self._key_text}"
+        # httpx.Headers masks Authorization in its repr (a plain dict local would show the key
+        # in tracebacks that print locals).
+        all_headers = httpx.Headers(headers)
+        if self._secret:
+            all_headers["Authorization"] = f"Bearer {self._secret.reveal()}"
         ticket = await self._limiter.acquire() if limited else None
         response: httpx.Response | None = None
         try:
@@ -310,8 +323,8 @@ class AsyncClient:
             "status": status,
             "code": code,
             "hint": self._scrub(hint) if hint else None,
-            "reason": reason,
-            "body": envelope,
+            "reason": self._scrub(reason) if reason else None,
+            "body": self._scrub_all(envelope),
             **extra,
         }
         if cls is RateLimitError:
@@ -437,7 +450,7 @@ class AsyncClient:
                 raise await self._submit_error(outcome, model, data) from None
             await asyncio.sleep(decision.delay)
             if decision.action is Action.RECONCILE:
-                log.warning(
+                log.info(
                     "naive-nb: submit %s got %s; checking the job list before resending",
                     key,
                     decision.reason,
@@ -473,7 +486,7 @@ class AsyncClient:
             if job.idempotency_key is not None:
                 self._server_keeps_keys = True
                 if job.idempotency_key == key:
-                    log.warning("naive-nb: found job %s for submit %s; not resending", job.id, key)
+                    log.info("naive-nb: found job %s for submit %s; not resending", job.id, key)
                     return job, []
                 continue  # someone else's logical submit
             created = job.created_at.timestamp() if job.created_at else None

@@ -24,7 +24,7 @@ from naive_nb.errors import (
     WaitTimeout,
 )
 
-from .conftest import PNG_1x1, FakeAPI, error
+from .conftest import FakeAPI, PNG_1x1, error
 
 SUBMIT = ("POST", "/v1/images/generate")
 MODEL = "fal-ai/flux/schnell"

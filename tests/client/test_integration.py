@@ -141,10 +141,12 @@ def test_account_errors(local_server: LocalServer, make_client: Callable[..., Cl
 
 
 def test_insufficient_credits_carries_the_price() -> None:
-    with serve_local(api_key=CANARY_KEY, balance=0.05, rate_limit=None) as server:
-        with Client(CANARY_KEY, base_url=server.url) as client:
-            with pytest.raises(InsufficientCreditsError) as info:
-                client.generate("x", model="fal-ai/flux-pro/v1.1", num_images=4)
+    with (
+        serve_local(api_key=CANARY_KEY, balance=0.05, rate_limit=None) as server,
+        Client(CANARY_KEY, base_url=server.url) as client,
+        pytest.raises(InsufficientCreditsError) as info,
+    ):
+        client.generate("x", model="fal-ai/flux-pro/v1.1", num_images=4)
     assert info.value.price is not None and info.value.price.num_images == 4
     assert f"{info.value.price.estimated_credits:g} credits" in str(info.value)
 
@@ -183,9 +185,11 @@ def test_rate_limit_beyond_the_cap_raises(local_server: LocalServer, client: Cli
 
 def test_connection_and_timeout_errors(local_server: LocalServer) -> None:
     fast = RetryPolicy(max_attempts=2, base_delay=0.01)
-    with Client(CANARY_KEY, base_url="http://127.0.0.1:9", retry=fast) as client:
-        with pytest.raises(APIConnectionError, match="ConnectError"):
-            client.models()
+    with (
+        Client(CANARY_KEY, base_url="http://127.0.0.1:9", retry=fast) as client,
+        pytest.raises(APIConnectionError, match="ConnectError"),
+    ):
+        client.models()
     local_server.faults.latency = 1.0
     with Client(CANARY_KEY, base_url=local_server.url, retry=fast, timeout=0.2) as client:
         started = time.monotonic()
@@ -195,19 +199,23 @@ def test_connection_and_timeout_errors(local_server: LocalServer) -> None:
 
 
 def test_expired_result_files() -> None:
-    with serve_local(api_key=CANARY_KEY, time_scale=0.01, rate_limit=None, file_ttl=0.0) as server:
-        with Client(
+    with (
+        serve_local(api_key=CANARY_KEY, time_scale=0.01, rate_limit=None, file_ttl=0.0) as server,
+        Client(
             CANARY_KEY, base_url=server.url, retry=FAST_RETRY, poll_schedule=scaled_schedule
-        ) as client:
-            with pytest.raises(NotFoundError, match="expire"):
-                client.generate("gone")
+        ) as client,
+        pytest.raises(NotFoundError, match="expire"),
+    ):
+        client.generate("gone")
 
 
 def test_rate_limit_headers_feed_the_budget() -> None:
-    with serve_local(api_key=CANARY_KEY, rate_limit=5) as server:
-        with Client(CANARY_KEY, base_url=server.url) as client:
-            for _ in range(5):
-                client.status()
-            gate = client.async_client._limiter.gate
-            assert gate.remaining == 0 and gate.reset_at is not None
-            assert all(r.status == 200 for r in server.request_log)
+    with (
+        serve_local(api_key=CANARY_KEY, rate_limit=5) as server,
+        Client(CANARY_KEY, base_url=server.url) as client,
+    ):
+        for _ in range(5):
+            client.status()
+        gate = client.async_client._limiter.gate
+        assert gate.remaining == 0 and gate.reset_at is not None
+        assert all(r.status == 200 for r in server.request_log)

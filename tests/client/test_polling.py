@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
 
@@ -46,11 +47,11 @@ def test_backs_off_to_the_cap_for_late_jobs() -> None:
         now = schedule.next_at()
         times.append(now)
         schedule.observe(now=now, status="processing")
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert max(gaps) <= 4.0 + 0.05  # two jitters of +-0.25 x (0.1 x estimate)
     assert gaps[-1] >= 3.9  # reached the cap
     # non-decreasing (up to jitter) after the dense window
-    assert all(b >= a - 0.05 for a, b in zip(gaps[4:], gaps[5:]))
+    assert all(b >= a - 0.05 for a, b in itertools.pairwise(gaps[4:]))
 
 
 def test_a_queued_job_restarts_the_schedule() -> None:
