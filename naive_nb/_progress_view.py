@@ -108,6 +108,10 @@ class ProgressView:
             self._bar.bar_style = "success" if summary.ok else "danger"
             self._widget.close()
 
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._start
+
     # -- rendering ----------------------------------------------------------------------------
     def _current(self) -> ProgressState:
         with self._lock:

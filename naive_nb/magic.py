@@ -132,7 +132,7 @@ class NaiveMagics(Magics):
     def _store(self) -> ResultStore:
         from naive_nb.run.store import ResultStore
 
-        return ResultStore(Path(self.store).expanduser())
+        return ResultStore(Path(self.store).expanduser().resolve())
 
     def _sizes(self) -> GridSizes:
         from naive_nb.display.grid import GridSizes
@@ -232,7 +232,7 @@ class NaiveMagics(Magics):
             view.finish(Summary(ok=False, seconds=0.0, message=str(interrupt)))
             raise _Short(str(interrupt)) from None
         except Exception as error:
-            if view.mode != "none" and len(hits) < len(jobs):
+            if len(hits) < len(jobs):
                 view.finish(Summary(ok=False, seconds=0.0, message=self._brief(error)))
             raise
         result = NaiveResult(
@@ -243,10 +243,7 @@ class NaiveMagics(Magics):
         )
         note = f"no --seed given, so seed {chosen} was chosen" if chosen is not None else ""
         summary = self._summary(result, outcome.seconds, outcome.cached, note)
-        if len(hits) < len(jobs):
-            view.finish(summary)
-        elif view.mode != "none":
-            _display(_bundle_of(summary))
+        view.finish(summary)  # also when nothing was started: a cache hit still says so
         self._publish(args.out, result)
         if result.failures:
             if result.records:
@@ -381,8 +378,12 @@ class NaiveMagics(Magics):
         from naive_nb.run.journal import JobJournal
 
         assert command.job_id is not None
-        job = self.client.cancel(command.job_id)
+        job = self.client.get(command.job_id)
         journal = JobJournal(self._store().root)
+        if job.done:
+            note = f"It had already finished ({job.status}), so nothing was cancelled."
+            return Table(f"Job {job.id}", ("id", "status"), [(job.id, job.status)], [note])
+        job = self.client.cancel(command.job_id)
         if job.status == "cancelled":
             if any(p.job_id == job.id for p in journal.pending()):
                 journal.finished(job.id, "cancelled", "%naive cancel")
@@ -422,17 +423,17 @@ class NaiveMagics(Magics):
             return NaiveResult([record], sizes=self._sizes())
         journal = {p.job_id: p for p in JobJournal(store.root).pending()}
         job = self.client.get(job_id)
+        view = None
         if not job.done:
             from naive_nb._progress_view import ProgressView
 
             view = ProgressView(self._progress_mode())
             view.start()
             try:
-                job = self.client.wait(job, timeout=self.timeout)
+                job = self.client.wait(job.id, timeout=self.timeout)
             except BaseException as error:
                 view.finish(_failed_summary(error, job_id))
                 raise
-            view.finish(_done_summary(job_id))
         if job.status != "completed":
             message = (job.error or {}).get("message", "") if job.error else ""
             raise _Short(f"Job {job_id} ended {job.status}{': ' + message if message else ''}.")
@@ -444,7 +445,10 @@ class NaiveMagics(Magics):
             data: dict[str, Any] = {k: raw[k] for k in ("prompt", "seed") if k in raw}
             planned = PlannedJob(job.model or self.model, data)
         record = Runner(self.client, store, use_cache=self.cache).keep(planned, job)
-        return NaiveResult([record], sizes=self._sizes())
+        result = NaiveResult([record], sizes=self._sizes())
+        if view is not None:
+            view.finish(self._summary(result, view.elapsed, 0, "collected"))
+        return result
 
 
 class _Short(Exception):
@@ -477,26 +481,10 @@ def _display(obj: Any) -> None:
     display(obj)  # type: ignore[no-untyped-call]
 
 
-def _bundle_of(summary: Summary) -> Any:
-    from naive_nb.display.progress import summary_bundle
-
-    class _Bundle:
-        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-            return summary_bundle(summary)
-
-    return _Bundle()
-
-
 def _failed_summary(error: BaseException, job_id: str) -> Summary:
     from naive_nb.run.events import Summary
 
     return Summary(ok=False, seconds=0.0, job_ids=(job_id,), message=type(error).__name__)
-
-
-def _done_summary(job_id: str) -> Summary:
-    from naive_nb.run.events import Summary
-
-    return Summary(ok=True, seconds=0.0, job_ids=(job_id,), message="collected")
 
 
 def load_ipython_extension(ipython: Any) -> None:

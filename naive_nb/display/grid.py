@@ -71,9 +71,11 @@ class GridLayout:
         cls, title: str, tiles: Sequence[Tile], *, local_preview: bool = False, max_columns: int = 4
     ) -> GridLayout:
         """A flat list of tiles laid out as a near-square grid (each tile names itself)."""
-        columns = max(1, min(max_columns, math.ceil(math.sqrt(len(tiles))) or 1))
-        if len(tiles) <= max_columns and len(tiles) <= 2:
+        # up to max_columns side by side (a comparison reads best in one row), then near-square
+        if len(tiles) <= max_columns:
             columns = max(1, len(tiles))
+        else:
+            columns = min(max_columns, math.ceil(math.sqrt(len(tiles))))
         rows = tuple(tuple(tiles[i : i + columns]) for i in range(0, len(tiles), columns))
         return cls(title=title, rows=rows, local_preview=local_preview)
 

@@ -1,0 +1,178 @@
+"""Every error a newcomer can meet: short, naming the field, saying what next; the cell fails."""
+
+from __future__ import annotations
+
+import _thread
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from naive_nb._client import Client
+from naive_nb._magic_args import MagicUsageError
+from naive_nb._magic_errors import NaiveUsageError
+from naive_nb._retry import RetryPolicy
+from naive_nb.local import LocalServer, serve_local
+from naive_nb.run.journal import JobJournal
+from naive_nb.run.params import InputProblem
+from tests.conftest import CANARY_KEY
+from tests.magic.conftest import TestingShell
+
+FAST_RETRY = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02, budget=1.0)
+
+
+@pytest.fixture
+def slow_server() -> Iterator[LocalServer]:
+    """Jobs last their full estimate (a few seconds): long enough to interrupt or time out."""
+    with serve_local(api_key=CANARY_KEY, time_scale=1.0, spread=0.0, rate_limit=None) as server:
+        yield server
+
+
+def _error(ip: TestingShell, cell: str) -> str:
+    with pytest.raises(NaiveUsageError) as caught:
+        ip.run(cell)
+    text = str(caught.value)
+    assert CANARY_KEY not in text
+    assert caught.value._render_traceback_() == [f"\x1b[0;31m{text}\x1b[0m"]
+    return text
+
+
+@pytest.mark.parametrize(
+    ("cell", "needles"),
+    [
+        ("%naive a cat --bogus 1", ["unknown flag --bogus", "Allowed:"]),
+        ("%naive a cat --seed 1 --seed 2", ["--seed is given twice"]),
+        ("%naive a cat --size huge", ["--size must be one of", "square_hd"]),
+        ("%naive a cat --steps 20", ["num_inference_steps", "1 to 12", "Nothing was sent"]),
+        (
+            "%naive a cat --model fal-ai/flux-pro/v1.1 --steps 4",
+            ["fal-ai/flux-pro/v1.1 does not take 'num_inference_steps'", "It takes:"],
+        ),
+        ("%naive --seed 1", ["prompt is empty"]),
+        ("%%naive --seed 1\n   \n", ["prompt is empty"]),
+        ("%naive a cat -p colors=3", ["does not take 'colors'"]),
+    ],
+)
+def test_bad_input_is_refused_before_any_request(
+    online: TestingShell, local_server: LocalServer, cell: str, needles: list[str]
+) -> None:
+    before = len(local_server.request_log)
+    text = _error(online, cell)
+    for needle in needles:
+        assert needle in text
+    assert len(local_server.request_log) == before
+
+
+def test_unknown_model_lists_the_catalog(online: TestingShell) -> None:
+    text = _error(online, "%naive a cat --model acme/imagine")
+    assert "Unknown model 'acme/imagine'" in text
+    assert "fal-ai/flux/schnell" in text and "%naive models" in text
+
+
+def test_short_errors_off_shows_the_original_exception(online: TestingShell) -> None:
+    online.run("%config NaiveMagics.short_errors = False")
+    with pytest.raises(InputProblem):
+        online.run("%naive a cat --steps 20")
+    with pytest.raises(MagicUsageError):
+        online.run("%naive a cat --nope")
+
+
+def test_no_credits_says_the_price(ip: TestingShell) -> None:
+    with serve_local(api_key=CANARY_KEY, balance=0.0, rate_limit=None) as server:
+        ip.use_client(server)
+        text = _error(ip, "%naive a cat --seed 1 --num 4")
+    assert "Not enough credits" in text
+    assert "credits" in text and "%naive price" in text
+
+
+def test_wrong_key_explains_how_to_set_one_safely(
+    ip: TestingShell, local_server: LocalServer
+) -> None:
+    ip.use_client(local_server, api_key="nv_sk_live_WRONG0000000000000000")
+    text = _error(ip, "%naive a cat --seed 1")
+    assert "401" in text and "NAIVE_API_KEY" in text and "%naive login" in text
+    assert "%env" in text  # ... as what never to do
+    assert "WRONG0000" not in text
+
+
+def test_rate_limit_says_when_to_retry(online: TestingShell, local_server: LocalServer) -> None:
+    local_server.faults.rate_limit_burst = 1000
+    local_server.faults.burst_retry_after = 3600
+    text = _error(online, "%naive a cat --seed 1")
+    assert "Rate limited" in text and "Wait" in text
+
+
+def test_failed_job_shows_server_message_and_job_id(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    text = _error(online, "%naive a cat [fail] --seed 1")
+    job_id = local_server.jobs()[0]["id"]
+    assert "1 of 1 job failed" in text and job_id in text
+    assert "injected failure" in text or "could not render" in text
+
+
+def test_partly_failed_sweep_shows_the_grid_then_fails(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    local_server.faults.job_failure_rate = 0.5
+    local_server.faults.seed = 1
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured, pytest.raises(NaiveUsageError) as caught:
+        online.run("%naive a cat --seeds 1-6 --size square")
+    assert "of 6 jobs failed" in str(caught.value)
+    grids = [o for o in captured.outputs if "image/jpeg" in o.data]
+    assert len(grids) == 1
+    assert "FAILED" in grids[0].data["text/plain"]
+    assert grids[0].metadata["naive"]["failures"]
+
+
+def test_deadline_passed_names_the_job_and_how_to_collect_it(
+    ip: TestingShell, slow_server: LocalServer
+) -> None:
+    ip.use_client(slow_server)
+    text = _error(ip, "%naive a cat --seed 1 --timeout 1")
+    job_id = slow_server.jobs()[0]["id"]
+    assert "deadline of 1s passed" in text and f"%naive resume {job_id}" in text
+    pending = JobJournal("naive-results").pending()
+    assert [p.job_id for p in pending] == [job_id]
+    result = ip.run("%naive resume")  # waits for it, then collects it
+    assert result.job_ids == [job_id]
+    assert JobJournal("naive-results").pending() == []
+
+
+def test_unreachable_server(ip: TestingShell) -> None:
+    ip.magics._client = Client(CANARY_KEY, base_url="http://127.0.0.1:9", retry=FAST_RETRY)
+    text = _error(ip, "%naive a cat --seed 1")
+    assert "Cannot reach the Naive API" in text
+
+
+def test_offline_mode_fails_clearly_on_a_miss_without_requests(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    online.run("%naive a cat --seed 1 --size square")
+    before = len(local_server.request_log)
+    online.run("%naive a cat --seed 1 --size square --offline")  # a hit: fine
+    text = _error(online, "%naive a cat --seeds 1-2 --size square --offline")
+    assert "Offline mode: no cached result" in text and "seed 2" in text
+    online.run("%config NaiveMagics.offline = True")
+    _error(online, "%naive a dog --seed 1 --size square")
+    assert len(local_server.request_log) == before
+
+
+def test_interrupt_cancels_the_remote_job_and_fails_the_cell(
+    ip: TestingShell, slow_server: LocalServer
+) -> None:
+    ip.use_client(slow_server)
+    timer = threading.Timer(0.8, _thread.interrupt_main)
+    timer.start()
+    try:
+        text = _error(ip, "%naive a cat --seeds 1-2")
+    finally:
+        timer.cancel()
+    statuses = sorted(job["status"] for job in slow_server.jobs())
+    assert statuses == ["cancelled", "cancelled"]
+    assert "Interrupted: cancelled job" in text
+    for job in slow_server.jobs():
+        assert job["id"] in text
+    assert JobJournal("naive-results").pending() == []

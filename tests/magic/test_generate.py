@@ -1,0 +1,198 @@
+"""%naive in a real shell against the embedded server: results, store, cache, provenance."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from naive_nb.display.result import NaiveResult
+from naive_nb.local import LocalServer
+from naive_nb.run.records import sha256_of
+from naive_nb.run.store import read_provenance
+from tests.conftest import CANARY_KEY
+from tests.magic.conftest import TestingShell
+
+
+def _generations(server: LocalServer) -> int:
+    return sum(1 for r in server.request_log if r.method == "POST")
+
+
+def test_load_ext_imports_nothing_heavy_writes_nothing_sends_nothing(tmp_path: Path) -> None:
+    code = (
+        "import sys, os\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "shell.run_cell('%load_ext naive_nb').raise_error()\n"
+        "names = ('httpx', 'PIL', 'starlette', 'uvicorn', 'ipywidgets', 'naive_nb.local')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
+        "print(heavy, sorted(os.listdir('.')), 'naive' in shell.magics_manager.magics['line'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[] [] True"
+
+
+def test_generate_returns_a_result_with_stored_files(online: TestingShell) -> None:
+    result = online.run("%naive a red fox in snow --seed 42 --num 2 --size square")
+    assert isinstance(result, NaiveResult)
+    assert online.ns["_"] is result
+    assert result.seeds == [42]
+    assert len(result.images) == 2
+    for image in result.images:
+        assert image.path.is_file()
+        assert image.path.is_relative_to(Path.cwd() / "naive-results")
+        assert sha256_of(image.path.read_bytes()) == image.sha256
+        assert (image.width, image.height) == (512, 512)
+        assert image.pil.size == (512, 512)
+        stamp = read_provenance(image.path)
+        assert stamp is not None and stamp["input"]["seed"] == 42
+    manifest = json.loads((result.images[0].path.parent / "manifest.json").read_text())
+    assert manifest["job_id"] == result.job_ids[0]
+    assert [f["sha256"] for f in manifest["files"]] == [i.sha256 for i in result.images]
+
+
+def test_output_bundle_has_three_mime_types_and_provenance(online: TestingShell) -> None:
+    result = online.run("%naive a lighthouse --seed 7 --format png")
+    data, metadata = result._repr_mimebundle_()
+    assert set(data) == {"image/jpeg", "text/html", "text/plain"}
+    assert base64.b64decode(data["image/jpeg"])[:3] == b"\xff\xd8\xff"
+    assert "<style" not in data["text/html"] and "<script" not in data["text/html"]
+    assert "data:image/jpeg;base64," in data["text/html"]
+    assert "seed 7" in data["text/plain"] and "naive-results/" in data["text/plain"]
+    assert "LOCAL PREVIEW" in data["text/plain"]
+    naive = metadata["naive"]
+    assert naive["model"] == "fal-ai/flux/schnell"
+    assert naive["seeds"] == [7]
+    assert naive["job_ids"] == result.job_ids
+    assert naive["jobs"][0]["input"] == {
+        "prompt": "a lighthouse",
+        "image_size": "square_hd",
+        "num_images": 1,
+        "output_format": "png",
+        "seed": 7,
+    }
+    assert naive["jobs"][0]["files"][0]["sha256"] == result.images[0].sha256
+    assert naive["backend"].startswith("127.0.0.1:")
+    assert naive["local_preview"] is True
+    assert naive["credits"] > 0 and naive["version"] and naive["created"]
+    text = json.dumps([data, metadata])
+    assert CANARY_KEY not in text
+
+
+def test_out_flag_and_assignment_both_bind_the_result(online: TestingShell) -> None:
+    online.run("%naive a boat --seed 1 -o boat")
+    online.run("again = %naive a boat --seed 1")
+    assert isinstance(online.ns["boat"], NaiveResult)
+    assert online.ns["again"].job_ids == online.ns["boat"].job_ids  # the second came from cache
+
+
+def test_cell_magic_body_is_the_prompt_and_keeps_dollar_and_braces(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    result = online.run("%%naive --seed 3\nA logo for {company} costing $5\n")
+    assert result.records[0].input["prompt"] == "A logo for {company} costing $5"
+    online.run("%naive cost of $HOME in {braces} --seed 3")
+    prompts = [job["result"]["prompt"] for job in local_server.jobs()]
+    assert "cost of $HOME in {braces}" in prompts
+
+
+def test_seed_sweep_runs_one_job_per_seed_side_by_side(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    result = online.run("%naive a cat --seeds 1,5,9 --size square")
+    assert result.seeds == [1, 5, 9]
+    assert _generations(local_server) == 3
+    layout = result.layout()
+    assert [tile.caption for tile in layout.tiles] == ["seed 1", "seed 5", "seed 9"]
+    assert len(layout.rows) == 1  # three tiles side by side
+
+
+def test_sweep_with_several_images_gets_seed_columns_and_image_rows(online: TestingShell) -> None:
+    result = online.run("%naive a cat --seeds 1-2 --num 2 --size square")
+    layout = result.layout()
+    assert layout.column_headers == ("seed 1", "seed 2")
+    assert layout.row_headers == ("image 1", "image 2")
+
+
+def test_unseeded_request_gets_a_concrete_seed_before_sending(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    online.run("%config NaiveMagics.progress = 'text'")
+    result, captured = online.capture("%naive a dog --size square")
+    seed = result.seeds[0]
+    assert isinstance(seed, int)
+    assert f"seed {seed} was chosen" in captured.stdout
+    assert local_server.jobs()[0]["result"]["seed"] == seed
+
+
+def test_seeded_rerun_is_served_from_disk_with_zero_requests(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    first = online.run("%naive a tree --seeds 1-2 --size square")
+    requests = len(local_server.request_log)
+    online.run("%config NaiveMagics.progress = 'text'")
+    second, captured = online.capture("%naive a tree --seeds 1-2 --size square")
+    assert len(local_server.request_log) == requests
+    assert second.job_ids == first.job_ids
+    assert second.credits == 0
+    assert "2 from cache, 0 credits" in captured.stdout
+    third = online.run("%naive a tree --seeds 1-2 --size square --refresh")
+    assert third.job_ids != first.job_ids
+
+
+def test_tampered_file_is_not_trusted_by_the_cache(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    first = online.run("%naive a tree --seed 4 --size square")
+    first.images[0].path.write_bytes(b"not the image")
+    second = online.run("%naive a tree --seed 4 --size square")
+    assert second.job_ids != first.job_ids
+    assert _generations(local_server) == 2
+
+
+def test_config_defaults_apply_and_flags_override(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    online.run("%config NaiveMagics.size = 'square'")
+    online.run("%config NaiveMagics.model = 'fal-ai/flux/dev'")
+    online.run("%config NaiveMagics.num_images = 2")
+    result = online.run("%naive a hill --seed 2 --num 1")
+    record = result.records[0]
+    assert record.model == "fal-ai/flux/dev"
+    assert record.input["image_size"] == "square"
+    assert record.input["num_images"] == 1
+
+
+def test_config_lists_every_setting(ip: TestingShell) -> None:
+    _, captured = ip.capture("%config NaiveMagics")
+    for name in (
+        "model",
+        "size",
+        "num_images",
+        "output_format",
+        "thumbnail_size",
+        "store",
+        "timeout",
+        "short_errors",
+        "offline",
+        "progress",
+    ):
+        assert f"NaiveMagics.{name}" in captured.stdout
+
+
+def test_store_location_is_configurable(online: TestingShell, tmp_path: Path) -> None:
+    online.run(f"%config NaiveMagics.store = {str(tmp_path / 'elsewhere')!r}")
+    result = online.run("%naive a kite --seed 5 --size square")
+    assert result.images[0].path.is_relative_to(tmp_path / "elsewhere")
+
+
+def test_the_key_appears_nowhere_in_the_store(online: TestingShell, tmp_path: Path) -> None:
+    online.run("%naive a kite --seeds 1-2 --size square --format png")
+    online.run("%naive status")
+    for path in (tmp_path / "naive-results").rglob("*"):
+        if path.is_file():
+            assert CANARY_KEY.encode() not in path.read_bytes(), path

@@ -1,0 +1,177 @@
+"""%naive models / price / jobs / get / cancel / resume / status / login / help, and progress."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from naive_nb.display.result import NaiveResult
+from naive_nb.display.table import Table
+from naive_nb.local import LocalServer, serve_local
+from naive_nb.run.journal import JobJournal
+from naive_nb.run.runner import PlannedJob
+from tests.conftest import CANARY_KEY
+from tests.magic.conftest import TestingShell
+
+
+@pytest.fixture
+def slow_server() -> Iterator[LocalServer]:
+    with serve_local(api_key=CANARY_KEY, time_scale=1.0, spread=0.0, rate_limit=None) as server:
+        yield server
+
+
+def test_models_table(online: TestingShell) -> None:
+    table = online.run("%naive models")
+    assert isinstance(table, Table)
+    text = table._repr_mimebundle_()["text/plain"]
+    assert "fal-ai/flux/schnell (default)" in text
+    assert "text-to-image" in text and "num_inference_steps" in text
+
+
+def test_price_for_exactly_the_options_given(online: TestingShell) -> None:
+    table = online.run("%naive price --model fal-ai/flux/dev -n 2 --seeds 1-3")
+    model, jobs, per_job, credits, usd = table.rows[0]
+    assert (model, jobs, per_job) == ("fal-ai/flux/dev", 3, 2)
+    one = online.magics.client.pricing("fal-ai/flux/dev", 2)
+    assert float(credits) == pytest.approx(one.estimated_credits * 3)
+    assert usd.startswith("$")
+
+
+def test_jobs_lists_remote_jobs_and_pending_ones(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    online.run("%naive a cat --seed 1 --size square")
+    table = online.run("%naive jobs --status completed --limit 5")
+    assert [row[0] for row in table.rows] == [local_server.jobs()[0]["id"]]
+    JobJournal("naive-results").submitted("lost-job", "fal-ai/flux/schnell", {"prompt": "x"}, "k")
+    table = online.run("%naive jobs")
+    assert "lost-job" in table.text() and "%naive resume" in table.text()
+
+
+def test_get_shows_a_stored_job_and_fetches_an_unknown_one(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    first = online.run("%naive a cat --seed 1 --size square")
+    again = online.run(f"%naive get {first.job_ids[0]} -o fetched")
+    assert again.images[0].sha256 == first.images[0].sha256
+    assert online.ns["fetched"] is again
+    # a job made elsewhere (another kernel, the CLI): fetched, stored, shown
+    client = online.magics.client
+    job = client.submit("fal-ai/flux/schnell", {"prompt": "made elsewhere", "seed": 9})
+    result = online.run(f"%naive get {job.id}")
+    assert isinstance(result, NaiveResult)
+    assert result.records[0].input == {"prompt": "made elsewhere", "seed": 9}
+    assert result.images[0].path.is_file()
+
+
+def test_get_of_an_unknown_id_is_a_short_error(online: TestingShell) -> None:
+    from naive_nb._magic_errors import NaiveUsageError
+
+    with pytest.raises(NaiveUsageError, match="404"):
+        online.run("%naive get 00000000-0000-0000-0000-000000000000")
+
+
+def test_cancel_a_running_job_and_a_finished_one(
+    ip: TestingShell, slow_server: LocalServer
+) -> None:
+    ip.use_client(slow_server)
+    job = ip.magics.client.submit("fal-ai/flux/schnell", {"prompt": "slow", "seed": 1})
+    table = ip.run(f"%naive cancel {job.id}")
+    assert table.rows == [(job.id, "cancelled")]
+    assert "Cancelled" in table.notes[0]
+    again = ip.run(f"%naive cancel {job.id}")
+    assert "already finished" in again.notes[0]
+
+
+def test_resume_collects_what_a_crashed_kernel_left(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    # what a kernel that died after submitting leaves behind: a journal line, a job on the server
+    data = {"prompt": "orphan", "seed": 3, "num_images": 1, "image_size": "square_hd"}
+    planned = PlannedJob("fal-ai/flux/schnell", data)
+    job = online.magics.client.submit(planned.model, planned.input)
+    JobJournal("naive-results").submitted(job.id, planned.model, planned.input, planned.key)
+    result = online.run("%naive resume")
+    assert result.job_ids == [job.id]
+    assert JobJournal("naive-results").pending() == []
+    # collected into the cache too: the same request now costs nothing
+    before = len(local_server.request_log)
+    cached = online.run("%naive orphan --seed 3 --num 1 --size square_hd")
+    assert len(local_server.request_log) == before
+    assert cached.job_ids == [job.id]
+
+
+def test_resume_with_nothing_pending(online: TestingShell) -> None:
+    _, captured = online.capture("%naive resume")
+    assert "Nothing to resume" in captured.stdout
+
+
+def test_status_shows_whether_a_key_is_set_never_the_key(online: TestingShell) -> None:
+    table = online.run("%naive status")
+    text = table.text() + table.html()
+    assert CANARY_KEY not in text
+    facts = dict(table.rows)
+    assert facts["API key set"] == "yes"
+    assert "credits" in str(facts["balance"])
+    assert str(facts["store"]).endswith("naive-results")
+    assert facts["naive-nb version"]
+
+
+def test_login_asks_with_getpass_and_keeps_the_key_out_of_everything(
+    ip: TestingShell, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NAIVE_BASE_URL", local_server.url)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": CANARY_KEY)
+    _, captured = ip.capture("%naive login")
+    assert "Logged in" in captured.stdout and CANARY_KEY not in captured.stdout
+    assert CANARY_KEY not in repr(ip.magics.client)
+    table = ip.run("%naive status")
+    assert dict(table.rows)["API key set"] == "yes"
+    history = "\n".join(source for _, _, source in ip.shell.history_manager.get_range())
+    assert CANARY_KEY not in history
+
+
+def test_login_with_a_refused_key_keeps_the_previous_state(
+    ip: TestingShell, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from naive_nb._magic_errors import NaiveUsageError
+
+    monkeypatch.setenv("NAIVE_BASE_URL", local_server.url)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "nv_sk_live_BAD")
+    with pytest.raises(NaiveUsageError, match="401"):
+        ip.run("%naive login")
+    assert ip.magics._api_key is None
+
+
+def test_help(ip: TestingShell) -> None:
+    _, captured = ip.capture("%naive help")
+    assert "%naive PROMPT" in captured.stdout and "%naive login" in captured.stdout
+
+
+def test_html_progress_updates_one_display_and_ends_in_the_summary(online: TestingShell) -> None:
+    online.run("%config NaiveMagics.progress = 'html'")
+    _, captured = online.capture("%naive a cat --seeds 1-2 --size square")
+    progress = [o for o in captured.outputs if "image/jpeg" not in o.data]
+    assert progress, "the progress display was never shown"
+    final = progress[-1].data
+    assert set(final) == {"text/plain", "text/html"}
+    assert final["text/plain"].startswith("naive done: 2 images")
+    assert "#1a7f37" in final["text/html"]  # green
+
+
+def test_text_progress_is_one_rewritten_line_ending_in_the_summary(online: TestingShell) -> None:
+    online.run("%config NaiveMagics.progress = 'text'")
+    _, captured = online.capture("%naive a cat --seed 1 --size square")
+    assert captured.stdout.count("\n") >= 1
+    lines = captured.stdout.split("\n")
+    assert lines[0].split("\r")[-1].startswith("naive done: 1 image")
+    assert "\rnaive [" in captured.stdout
+
+
+def test_failed_run_progress_ends_red(online: TestingShell) -> None:
+    from naive_nb._magic_errors import NaiveUsageError
+
+    online.run("%config NaiveMagics.progress = 'html'")
+    with pytest.raises(NaiveUsageError):
+        online.capture("%naive a cat [fail] --seed 2")
