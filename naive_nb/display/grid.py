@@ -149,8 +149,9 @@ def composite(layout: GridLayout, sizes: GridSizes = GridSizes()) -> Image:
     header_width = 0
     if layout.row_headers:
         header_width = min(160, max(64, sizes.composite_side // 8))
-    tile = min(sizes.tile_side, max(64, (sizes.composite_side - header_width) // columns))
-    gap = max(2, tile // 48)
+    gap = 2 if columns > 4 else 4
+    room = sizes.composite_side - header_width - gap * (columns + 1)
+    tile = min(sizes.tile_side, max(48, room // columns))
     font_size = max(10, min(16, tile // 14))
     font, small = _font(font_size), _font(max(9, font_size - 2))
     caption_height = font_size + 8

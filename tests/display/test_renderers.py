@@ -1,0 +1,155 @@
+"""Grids, progress and provenance: pure data in, mime bundles out."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from naive_nb.display.grid import (
+    LOCAL_PREVIEW_LABEL,
+    GridLayout,
+    GridSizes,
+    Tile,
+    composite,
+    grid_bundle,
+)
+from naive_nb.display.progress import progress_bundle, progress_text, summary_bundle
+from naive_nb.display.provenance import output_metadata
+from naive_nb.run.events import ProgressState, Summary
+from naive_nb.run.records import JobRecord, StoredImage
+
+
+def _photo_like(seed: int, side: int = 1024) -> bytes:
+    """Noisy content compresses like a photograph, not like flat colour (the worst case)."""
+    noise = Image.effect_noise((side // 4, side // 4), 60 + seed).convert("RGB")
+    image = noise.resize((side, side), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def sixteen() -> list[Tile]:
+    return [
+        Tile(
+            caption=f"seed {s}",
+            data=_photo_like(s),
+            seed=s,
+            width=1024,
+            height=1024,
+            path=f"r/{s}.jpg",
+        )
+        for s in range(16)
+    ]
+
+
+def test_a_4x4_grid_of_1024px_images_fits_the_notebook_budget(sixteen: list[Tile]) -> None:
+    bundle = grid_bundle(GridLayout.wrapped("model | square_hd | 'a fox'", sixteen))
+    added = len(json.dumps(bundle))
+    assert added <= 300_000, added
+    composite_image = Image.open(io.BytesIO(base64.b64decode(bundle["image/jpeg"])))
+    assert max(composite_image.size) <= 1024
+
+
+def test_layout_and_failed_tile(sixteen: list[Tile]) -> None:
+    tiles = [*sixteen[:3], Tile(caption="seed 3", error="provider_error: rejected", seed=3)]
+    layout = GridLayout.wrapped("title", tiles, local_preview=True)
+    assert [len(row) for row in layout.rows] == [4]
+    image = composite(layout, GridSizes(composite_side=512))
+    assert image.width <= 512
+    # the failed tile is a light grey block, not a photo and not a hole
+    tile = (image.width - 2) // 4
+    x = 3 * tile + tile // 2
+    y = image.height // 2
+    assert image.getpixel((x, y)) == (236, 236, 236)
+    bundle = grid_bundle(layout)
+    assert "FAILED: provider_error: rejected" in bundle["text/plain"]
+    assert "failed</b><br>provider_error: rejected" in bundle["text/html"]
+    assert LOCAL_PREVIEW_LABEL in bundle["text/plain"]
+    assert LOCAL_PREVIEW_LABEL in bundle["text/html"]
+
+
+def test_html_uses_inline_attributes_only_and_escapes_text(sixteen: list[Tile]) -> None:
+    tiles = [Tile(caption="<b>seed</b> & 1", data=sixteen[0].data, seed=1, path="a b/1.jpg")]
+    html = grid_bundle(GridLayout.wrapped("<script>alert(1)</script>", tiles))["text/html"]
+    assert "<script" not in html and "<style" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;seed&lt;/b&gt; &amp; 1" in html
+    assert html.count("data:image/jpeg;base64,") == 1
+    assert 'href="a b/1.jpg"' in html
+
+
+def test_two_axis_layout_has_headers(sixteen: list[Tile]) -> None:
+    layout = GridLayout(
+        title="t",
+        rows=((sixteen[0], sixteen[1]), (sixteen[2], None)),
+        column_headers=("seed 1", "seed 2"),
+        row_headers=("image 1", "image 2"),
+    )
+    html = grid_bundle(layout)["text/html"]
+    assert "<th>seed 1</th><th>seed 2</th>" in html and "<th>image 2</th>" in html
+    assert composite(layout).width <= 1024
+
+
+def test_undecodable_image_becomes_a_failed_tile() -> None:
+    bundle = grid_bundle(GridLayout.wrapped("t", [Tile(caption="seed 1", data=b"junk")]))
+    assert "could not be decoded" in bundle["text/html"]
+
+
+def test_progress_states_and_summaries() -> None:
+    state = ProgressState(
+        "processing",
+        3.2,
+        job_id="1234567890",
+        progress=45,
+        estimated_seconds=8,
+        estimated_credits=0.24,
+        jobs_done=1,
+        jobs_total=4,
+    )
+    text = progress_text(state)
+    assert "processing 45%" in text and "3.2s / ~8s" in text and "job 2/4" in text
+    assert "id 12345678" in text and "~0.24 credits" in text
+    assert set(progress_bundle(state)) == {"text/plain", "text/html"}
+    assert ProgressState("queued", 1.0, jobs_done=0, jobs_total=2).fraction == 0.0
+    ok = summary_bundle(
+        Summary(ok=True, seconds=2.0, images=4, credits=0.48, job_ids=("abcdefghij",))
+    )
+    assert ok["text/plain"] == "naive done: 4 images in 2.0s | 0.48 credits | jobs abcdefgh"
+    assert "#1a7f37" in ok["text/html"]
+    bad = summary_bundle(Summary(ok=False, seconds=1.0, job_ids=("x",), message="job x failed"))
+    assert bad["text/plain"].startswith("naive FAILED") and "#b21818" in bad["text/html"]
+
+
+def test_provenance_metadata(tmp_path: Path) -> None:
+    image = StoredImage(
+        tmp_path / "job" / "1.png", "ab" * 32, 1024, 1024, "image/png", 42, 0, "job"
+    )
+    record = JobRecord(
+        job_id="job",
+        model="fal-ai/flux/dev",
+        input={"prompt": "a fox", "seed": 42},
+        cache_key="k",
+        backend="api.usenaive.ai",
+        local_preview=False,
+        credits_used=0.5,
+        created="c",
+        completed="d",
+        files=(image,),
+    )
+    naive = output_metadata([record], base=tmp_path)["naive"]
+    assert naive["model"] == "fal-ai/flux/dev"
+    assert naive["seeds"] == [42] and naive["job_ids"] == ["job"] and naive["credits"] == 0.5
+    assert naive["backend"] == "api.usenaive.ai" and naive["version"]
+    assert naive["jobs"][0]["files"][0] == {
+        "path": "job/1.png",
+        "sha256": "ab" * 32,
+        "width": 1024,
+        "height": 1024,
+        "content_type": "image/png",
+    }
+    assert naive["jobs"][0]["input"] == {"prompt": "a fox", "seed": 42}
