@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import logging
 import random
+import statistics
 import time
 import uuid
 from collections import deque
@@ -167,6 +168,8 @@ class AsyncClient:
         self._known: deque[str] = deque(maxlen=20_000)
         self._known_set: set[str] = set()
         self._server_keeps_keys = False
+        # per model: how long jobs really ran, as a fraction of their estimate (recent ones)
+        self._pace: dict[str, deque[float]] = {}
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -517,10 +520,26 @@ class AsyncClient:
         return self._error(outcome, "submit")
 
     # ------------------------------------------------------------------ wait
-    def _schedule(self, estimate: float | None, start: float) -> PollSchedule:
+    def _schedule(self, job: Job, start: float) -> PollSchedule:
         if self._schedule_factory is not None:
-            return self._schedule_factory(estimate, start)
+            return self._schedule_factory(job.estimated_seconds, start)
+        estimate = job.estimated_seconds
+        ratios = self._pace.get(job.model or "")
+        if estimate and ratios and len(ratios) >= 3:
+            # The server's estimates may be off for this model (pessimistic, or a local server
+            # running faster than real time): scale by how long its jobs really ran.
+            estimate *= min(20.0, max(0.05, statistics.median(ratios)))
         return PollSchedule(estimate, start=start, rng=self._rng)
+
+    def _learn_pace(self, job: Job) -> None:
+        if job.status != "completed" or not job.estimated_seconds or not job.model:
+            return
+        if job.started_at is None or job.completed_at is None:
+            return
+        ran = (job.completed_at - job.started_at).total_seconds()
+        if ran > 0:
+            ratios = self._pace.setdefault(job.model, deque(maxlen=20))
+            ratios.append(ran / job.estimated_seconds)
 
     async def wait(
         self,
@@ -538,13 +557,17 @@ class AsyncClient:
         limit = DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
         now = time.monotonic()
         deadline = now + limit
+        # `origin`: when the job was created, on our clock. Known when we just submitted it;
+        # server timestamps are then only ever compared with each other (no clock skew).
+        origin: float | None
         if isinstance(job, Job):
-            current = job
-            schedule = self._schedule(job.estimated_seconds, now)
+            current, origin = job, now
+            schedule = self._schedule(job, now)
         else:
             current, retry_after = await self._get(job)
             await _call_back(callback, current)
-            schedule = self._schedule(current.estimated_seconds, now - _age(current))
+            origin = None
+            schedule = self._schedule(current, now - _age(current))
             schedule.observe(now=time.monotonic(), status=current.status, retry_after=retry_after)
         while not current.done:
             now = time.monotonic()
@@ -552,8 +575,15 @@ class AsyncClient:
                 raise WaitTimeout(current.id, current.status, limit, job=current)
             await asyncio.sleep(min(schedule.delay(now), deadline - now))
             current, retry_after = await self._get(current.id)
-            schedule.observe(now=time.monotonic(), status=current.status, retry_after=retry_after)
+            schedule.observe(
+                now=time.monotonic(),
+                status=current.status,
+                retry_after=retry_after,
+                progress=current.progress,
+                running_since=_running_since(current, origin),
+            )
             await _call_back(callback, current)
+        self._learn_pace(current)
         return _settled(current)
 
     # ------------------------------------------------------------------ generate
@@ -720,6 +750,13 @@ def _check_id(job_id: str) -> str:
     if not isinstance(job_id, str) or not job_id or "/" in job_id or len(job_id) > 200:
         raise ValidationError(f"not a job id: {job_id!r}", field="job_id")
     return job_id
+
+
+def _running_since(job: Job, origin: float | None) -> float | None:
+    """When the job started running, on our monotonic clock (None when unknown)."""
+    if origin is None or job.started_at is None or job.created_at is None:
+        return None
+    return origin + max(0.0, (job.started_at - job.created_at).total_seconds())
 
 
 def _age(job: Job) -> float:

@@ -1,12 +1,17 @@
 """When to look at a job again: a poll schedule paced by the server's ``estimated_seconds``.
 
 Peer SDKs poll at a fixed interval (0.1-2 s), which either floods the API or detects completion
-late. Jobs here come with an estimate, and actual durations cluster around it, so the schedule
-looks first shortly before the estimate, densely around it, then backs off to a cap:
+late. Jobs here come with an estimate, and actual durations cluster around it (about +-20 %), so:
 
-    offsets (x estimate): 0.85, 0.95, 1.05, 1.15, 1.3, then x1.5 per look up to ``cap`` seconds
+1. The first look is at the estimate (``first`` x estimate after submit). About half of the
+   jobs are done by then and cost one status request.
+2. A job still processing usually reports ``progress``; with the time it has been running, that
+   predicts its end, and the next look goes just after it. Integer percentages round down, so
+   the prediction errs late by about 1 %: the look lands after completion, not before.
+3. Without progress (or when a prediction missed), looks follow at 0.1 x estimate, growing x1.5
+   per look up to ``cap`` seconds.
+4. A job still ``queued`` has not started: the schedule starts again from that moment.
 
-A job still ``queued`` when we look has not started, so the schedule restarts from that moment.
 A ``Retry-After`` on a status reply is honoured. The class is sans-IO: times are plain floats
 from any monotonic clock, and randomness is injected.
 """
@@ -16,10 +21,6 @@ from __future__ import annotations
 import random
 
 __all__ = ["PollSchedule"]
-
-# Looks around the estimate, as fractions of it. Durations spread about +-20 % around it; a step
-# of 0.1 x estimate keeps the detection lag near 0.05 x estimate for jobs that finish on time.
-_DENSE = (0.85, 0.95, 1.05, 1.15, 1.3)
 
 
 class PollSchedule:
@@ -32,56 +33,69 @@ class PollSchedule:
         cap: float = 10.0,
         floor: float = 0.02,
         default_estimate: float = 5.0,
-        jitter: float = 0.25,
+        first: float = 1.0,
+        jitter: float = 0.02,
+        predictions: int = 2,
     ) -> None:
         estimate = estimated_seconds if estimated_seconds and estimated_seconds > 0 else None
         self.estimate = estimate if estimate is not None else default_estimate
         self.cap = cap
         self.floor = floor
-        self.jitter = jitter  # as a fraction of one dense step (0.1 x estimate)
+        self.first = first
+        self.jitter = jitter  # as a fraction of the estimate
         self._rng = rng or random.Random()
-        self._anchor = start
-        self._index = 0  # looks done since the anchor
-        self._last_look = start
-        self._not_before = start
-        self._next = self._plan()
-
-    @property
-    def polls(self) -> int:
-        return self._index
+        self._predictions = predictions  # how many progress-based guesses we allow per job
+        self._gap = 0.0
+        self.polls = 0
+        self._next = start + self._first_offset()
 
     def next_at(self) -> float:
         """The time of the next look (same clock as ``start``); stable until ``observe``."""
-        return max(self._next, self._not_before)
+        return self._next
 
     def delay(self, now: float) -> float:
-        return max(0.0, self.next_at() - now)
+        return max(0.0, self._next - now)
 
-    def observe(self, *, now: float, status: str, retry_after: float | None = None) -> None:
-        """Record a look done at ``now`` that saw ``status``; plans the next one."""
-        self._index += 1
-        self._last_look = now
+    def observe(
+        self,
+        *,
+        now: float,
+        status: str,
+        retry_after: float | None = None,
+        progress: float | None = None,
+        running_since: float | None = None,
+    ) -> None:
+        """Record a look done at ``now``; plans the next one.
+
+        ``progress`` (0-100) and ``running_since`` (when the job started, on our clock) let the
+        schedule predict the job's end.
+        """
+        self.polls += 1
         if status == "queued":
-            # Not started yet: the whole run is still ahead of us, so start counting again.
-            self._anchor = now
-            self._index = 0
-        self._not_before = now + retry_after if retry_after else now
-        self._next = max(self._plan(), now + self.floor)
+            # Not started yet: the whole run is still ahead of us.
+            target = now + self._first_offset()
+            self._gap = 0.0
+        elif (
+            progress is not None
+            and 0 < progress < 100
+            and running_since is not None
+            and now > running_since
+            and self._predictions > 0
+        ):
+            self._predictions -= 1
+            end = running_since + (now - running_since) * 100.0 / progress
+            # A little after the predicted end: rendering and the reply take a moment too.
+            target = end + max(0.05, 0.02 * self.estimate)
+            self._gap = 0.0
+        else:
+            # Dense just after the estimate, then backing off to the cap.
+            self._gap = min(self.cap, self._gap * 1.5 if self._gap else 0.1 * self.estimate)
+            target = now + self._gap
+        target = max(target, now + self.floor)
+        if retry_after:
+            target = max(target, now + retry_after)
+        self._next = target
 
-    def _offset(self, index: int) -> float:
-        if index < len(_DENSE):
-            return _DENSE[index] * self.estimate
-        # Beyond the dense window, grow the gap by 1.5x per look until it reaches the cap.
-        offset = _DENSE[-1] * self.estimate
-        gap = (_DENSE[-1] - _DENSE[-2]) * self.estimate
-        for _ in range(index - len(_DENSE) + 1):
-            gap = min(self.cap, max(gap * 1.5, self.floor))
-            offset += gap
-        return offset
-
-    def _plan(self) -> float:
-        target = self._anchor + self._offset(self._index)
-        step = 0.1 * self.estimate
-        target += self._rng.uniform(-self.jitter, self.jitter) * step
-        # Never look again sooner than `floor` after the last look (tiny estimates in tests).
-        return max(target, self._last_look + self.floor)
+    def _first_offset(self) -> float:
+        spread = self._rng.uniform(-self.jitter, self.jitter)
+        return max(self.floor, (self.first + spread) * self.estimate)

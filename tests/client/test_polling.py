@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import statistics
 
@@ -9,55 +10,94 @@ import pytest
 from naive_nb._polling import PollSchedule
 
 
-def simulate(estimate: float, duration: float, seed: int, queued_for: float = 0.0):
-    """Drive a schedule with a fake clock against a job that finishes at ``duration``."""
+def simulate(
+    estimate: float,
+    duration: float,
+    seed: int,
+    queued_for: float = 0.0,
+    with_progress: bool = True,
+) -> tuple[int, float]:
+    """Drive a schedule with a fake clock against a job that finishes at ``duration``.
+
+    The fake job reports progress like the API: an integer percentage, rounded down.
+    """
     schedule = PollSchedule(estimate, start=0.0, rng=random.Random(seed))
-    now, polls = 0.0, 0
     finish = queued_for + duration
-    while True:
+    for polls in itertools.count(1):
         now = schedule.next_at()
-        polls += 1
         if now >= finish:
             return polls, now - finish
-        status = "queued" if now < queued_for else "processing"
-        schedule.observe(now=now, status=status)
+        if now < queued_for:
+            schedule.observe(now=now, status="queued")
+            continue
+        progress = min(99, math.floor(100 * (now - queued_for) / duration))
+        schedule.observe(
+            now=now,
+            status="processing",
+            progress=progress if with_progress else None,
+            running_since=queued_for if with_progress else None,
+        )
+    raise AssertionError("unreachable")
 
 
 @pytest.mark.parametrize("estimate", [0.5, 5.0, 15.0])
-def test_jobs_near_their_estimate_need_few_polls_and_little_lag(estimate: float) -> None:
+def test_jobs_reporting_progress_need_about_one_and_a_half_polls(estimate: float) -> None:
     rng = random.Random(3)
     runs = [simulate(estimate, estimate * rng.uniform(0.8, 1.2), seed=i) for i in range(400)]
     polls = [p for p, _ in runs]
     lags = sorted(lag for _, lag in runs)
-    assert max(polls) <= 5
-    assert statistics.mean(polls) <= 3.5
+    assert max(polls) <= 3
+    assert statistics.mean(polls) <= 1.6
+    # a predicted look lands at least 50 ms after the predicted end (rendering, the reply)
+    assert statistics.median(lags) <= max(0.1 * estimate, 0.06)
+    assert lags[int(0.95 * len(lags))] <= 0.25 * estimate
+
+
+@pytest.mark.parametrize("estimate", [0.5, 5.0, 15.0])
+def test_jobs_without_progress_still_take_few_polls(estimate: float) -> None:
+    rng = random.Random(4)
+    runs = [
+        simulate(estimate, estimate * rng.uniform(0.8, 1.2), seed=i, with_progress=False)
+        for i in range(400)
+    ]
+    polls = [p for p, _ in runs]
+    lags = sorted(lag for _, lag in runs)
+    assert max(polls) <= 3
     assert statistics.median(lags) <= 0.1 * estimate
-    assert lags[int(0.95 * len(lags))] <= 0.2 * estimate
+    assert lags[int(0.95 * len(lags))] <= 0.25 * estimate
 
 
-def test_first_look_is_near_the_estimate() -> None:
+def test_first_look_is_at_the_estimate() -> None:
     schedule = PollSchedule(10.0, start=100.0, rng=random.Random(0))
-    assert 108.0 <= schedule.next_at() <= 109.0
+    assert 109.7 <= schedule.next_at() <= 110.3
 
 
-def test_backs_off_to_the_cap_for_late_jobs() -> None:
+def test_progress_predicts_the_end() -> None:
+    schedule = PollSchedule(10.0, start=0.0, rng=random.Random(0))
+    # at t=10, running since t=1, 75 % done: ends at 1 + 9 / 0.75 = 13
+    schedule.observe(now=10.0, status="processing", progress=75, running_since=1.0)
+    assert 13.0 < schedule.next_at() <= 13.3
+
+
+def test_predictions_are_bounded_then_it_backs_off() -> None:
     schedule = PollSchedule(1.0, start=0.0, rng=random.Random(0), cap=4.0)
     times = []
     for _ in range(30):
         now = schedule.next_at()
         times.append(now)
-        schedule.observe(now=now, status="processing")
+        # a job stuck at 99 % would make every prediction "just a bit later"
+        schedule.observe(now=now, status="processing", progress=99, running_since=0.0)
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert max(gaps) <= 4.0 + 0.05  # two jitters of +-0.25 x (0.1 x estimate)
-    assert gaps[-1] >= 3.9  # reached the cap
-    # non-decreasing (up to jitter) after the dense window
-    assert all(b >= a - 0.05 for a, b in itertools.pairwise(gaps[4:]))
+    assert gaps[2] == pytest.approx(0.1)  # two predictions, then the dense steps
+    assert max(gaps) == pytest.approx(4.0)
+    assert gaps[-1] == pytest.approx(4.0)  # reached the cap
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(gaps[2:]))
 
 
 def test_a_queued_job_restarts_the_schedule() -> None:
     polls, lag = simulate(2.0, 2.0, seed=1, queued_for=10.0)
     assert lag <= 0.25
-    assert polls <= 12
+    assert polls <= 8
 
 
 def test_retry_after_on_a_status_reply_is_honoured() -> None:
@@ -74,4 +114,4 @@ def test_tiny_estimates_respect_the_floor() -> None:
 
 def test_unknown_estimate_uses_the_default() -> None:
     schedule = PollSchedule(None, start=0.0, rng=random.Random(0), default_estimate=4.0)
-    assert 3.0 <= schedule.next_at() <= 3.6
+    assert 3.9 <= schedule.next_at() <= 4.1
