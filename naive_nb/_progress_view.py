@@ -36,9 +36,22 @@ def _display(obj: Any, **options: Any) -> Any:
 
 
 def detect_mode(shell: Any) -> str:
-    """``widget`` in a Jupyter kernel with ipywidgets, ``html`` in other kernels, else ``text``."""
-    if shell is None or not hasattr(shell, "kernel"):
+    """``widget`` for an interactive Jupyter frontend, ``html`` for other kernels, else ``text``.
+
+    A kernel cannot ask its frontend whether it renders widgets. Interactive frontends
+    (JupyterLab, Notebook 7) send a ``cellId`` in each execute request's metadata; headless
+    runners (nbclient, papermill, nbconvert) send none, and get the HTML display, which needs no
+    widget state in the saved notebook.
+    """
+    kernel = getattr(shell, "kernel", None) if shell is not None else None
+    if kernel is None:
         return "text"
+    try:
+        metadata = kernel.get_parent().get("metadata") or {}
+    except Exception:  # an older or unusual kernel: the safe choice needs no widgets
+        metadata = {}
+    if "cellId" not in metadata:
+        return "html"
     try:
         import ipywidgets  # noqa: F401
     except ImportError:

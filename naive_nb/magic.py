@@ -50,7 +50,7 @@ class NaiveMagics(Magics):
         help="output_format when a cell gives no --format (None: the model's default).",
     ).tag(config=True)
     thumbnail_size = Int(
-        128, min=32, max=512, help="Side in pixels of the HTML thumbnails saved in the notebook."
+        112, min=32, max=512, help="Side in pixels of the HTML thumbnails saved in the notebook."
     ).tag(config=True)
     grid_size = Int(
         1024,

@@ -85,10 +85,10 @@ class GridSizes:
     """Size caps; the defaults keep a 16-image result well under the 300 KB notebook budget."""
 
     composite_side: int = 1024  # longest side of the JPEG composite, labels included
-    tile_side: int = 256  # a tile never grows past this, even in a 1x1 grid
-    composite_bytes: int = 120_000  # quality then scale step down until the JPEG fits
-    thumb_side: int = 128  # HTML thumbnails
-    thumb_quality: int = 60
+    tile_side: int = 224  # a tile never grows past this, even in a 1x1 grid
+    composite_bytes: int = 110_000  # quality then scale step down until the JPEG fits
+    thumb_side: int = 112  # HTML thumbnails
+    thumb_quality: int = 55
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,7 +233,7 @@ def composite_jpeg(layout: GridLayout, sizes: GridSizes = GridSizes()) -> bytes:
     image = composite(layout, sizes)
     data = b""
     for _ in range(6):
-        for quality in (82, 70, 58):
+        for quality in (72, 62, 52):
             data = encode_jpeg(image, quality)
             if len(data) <= sizes.composite_bytes:
                 return data
