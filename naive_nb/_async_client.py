@@ -557,8 +557,9 @@ class AsyncClient:
         limit = DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
         now = time.monotonic()
         deadline = now + limit
-        # `origin`: when the job was created, on our clock. Known when we just submitted it;
-        # server timestamps are then only ever compared with each other (no clock skew).
+        # `origin`: when the job was created, on our clock. Known when we just submitted it
+        # (server timestamps are then only compared with each other: no clock skew); else
+        # estimated from the wall clock.
         origin: float | None
         if isinstance(job, Job):
             current, origin = job, now
@@ -566,9 +567,15 @@ class AsyncClient:
         else:
             current, retry_after = await self._get(job)
             await _call_back(callback, current)
-            origin = None
-            schedule = self._schedule(current, now - _age(current))
-            schedule.observe(now=time.monotonic(), status=current.status, retry_after=retry_after)
+            origin = _origin(current, now)
+            schedule = self._schedule(current, now if origin is None else origin)
+            schedule.observe(
+                now=time.monotonic(),
+                status=current.status,
+                retry_after=retry_after,
+                progress=current.progress,
+                running_since=_running_since(current, origin),
+            )
         while not current.done:
             now = time.monotonic()
             if now >= deadline:
@@ -632,6 +639,20 @@ class AsyncClient:
                 raise asyncio.CancelledError(message) from None
             images = await self._download(done, seed, data)
         return Result(job=done, images=images, model=model, input=data, seed=seed)
+
+    async def download(self, job: str | Job) -> list[GeneratedImage]:
+        """Fetch a completed job's images (streamed, retried, no key sent to the file host).
+
+        Result URLs expire, so download soon after completion; ``generate`` does it for you.
+        """
+        current = job if isinstance(job, Job) and job.done else await self.get(_job_id(job))
+        if not current.done:
+            raise ConflictError(
+                f"job {current.id} is still {current.status}",
+                hint=f"Wait for it first: client.wait({current.id!r}).",
+            )
+        done = _settled(current)
+        return list(await self._download(done, done.seed, {}))
 
     async def _cancel_after_interrupt(self, job: Job) -> str:
         """Send ``DELETE`` at once (bypassing any rate-limit pause) and say what happened."""
@@ -746,6 +767,10 @@ def _envelope(response: httpx.Response) -> dict[str, Any]:
     return {}
 
 
+def _job_id(job: str | Job) -> str:
+    return job.id if isinstance(job, Job) else job
+
+
 def _check_id(job_id: str) -> str:
     if not isinstance(job_id, str) or not job_id or "/" in job_id or len(job_id) > 200:
         raise ValidationError(f"not a job id: {job_id!r}", field="job_id")
@@ -759,13 +784,18 @@ def _running_since(job: Job, origin: float | None) -> float | None:
     return origin + max(0.0, (job.started_at - job.created_at).total_seconds())
 
 
-def _age(job: Job) -> float:
-    """Seconds since the job (re)started running, as far as the server's clock says."""
-    since = job.started_at or job.created_at
-    if since is None or job.status == "queued":
-        return 0.0
-    age = (datetime.now(timezone.utc) - since).total_seconds()
-    return max(0.0, min(age, 4 * (job.estimated_seconds or 5.0)))
+def _origin(job: Job, now: float) -> float | None:
+    """When a job we did not submit was created, on our monotonic clock, from the wall clock.
+
+    Only plausible ages are trusted (clock skew with a hosted server is usually small, and a bad
+    guess costs a couple of polls at most: predictions are bounded).
+    """
+    if job.created_at is None:
+        return None
+    age = (datetime.now(timezone.utc) - job.created_at).total_seconds()
+    if not 0 <= age < 86_400:
+        return None
+    return now - age
 
 
 def _settled(job: Job) -> Job:

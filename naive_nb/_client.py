@@ -23,7 +23,7 @@ from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
 from naive_nb._async_client import DEFAULT_MODEL, DEFAULT_WAIT_TIMEOUT, AsyncClient, JobCallback
-from naive_nb._types import Job, ModelInfo, Price, Result
+from naive_nb._types import GeneratedImage, Job, ModelInfo, Price, Result
 
 __all__ = ["Client", "LoopThread"]
 
@@ -217,6 +217,9 @@ class Client:
 
     def cancel(self, job_id: str) -> Job:
         return self._run(self._async.cancel(job_id))
+
+    def download(self, job: str | Job) -> list[GeneratedImage]:
+        return self._run(self._async.download(job))
 
     def submit(
         self,

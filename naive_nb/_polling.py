@@ -8,8 +8,9 @@ late. Jobs here come with an estimate, and actual durations cluster around it (a
 2. A job still processing usually reports ``progress``; with the time it has been running, that
    predicts its end, and the next look goes just after it. Integer percentages round down, so
    the prediction errs late by about 1 %: the look lands after completion, not before.
-3. Without progress (or when a prediction missed), looks follow at 0.1 x estimate, growing x1.5
-   per look up to ``cap`` seconds.
+3. Without progress, a running job is looked at when a typical run would end (start + estimate);
+   after that (or when a prediction missed), looks follow at 0.1 x estimate, growing x1.5 per
+   look up to ``cap`` seconds.
 4. A job still ``queued`` has not started: the schedule starts again from that moment.
 
 A ``Retry-After`` on a status reply is honoured. The class is sans-IO: times are plain floats
@@ -87,6 +88,9 @@ class PollSchedule:
             # A little after the predicted end: rendering and the reply take a moment too.
             target = end + max(0.05, 0.02 * self.estimate)
             self._gap = 0.0
+        elif running_since is not None and running_since + self.first * self.estimate > now:
+            # Running, no progress reported: look when a typical run of this length ends.
+            target = running_since + self._first_offset()
         else:
             # Dense just after the estimate, then backing off to the cap.
             self._gap = min(self.cap, self._gap * 1.5 if self._gap else 0.1 * self.estimate)

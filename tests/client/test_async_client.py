@@ -351,3 +351,27 @@ async def test_old_deployments_sending_only_job_id(
     fake_api.script[SUBMIT] = [httpx.Response(202, json={"job_id": "legacy-1", "status": "queued"})]
     async with mock_client() as client:
         assert (await client.submit(MODEL, {"prompt": "a"})).id == "legacy-1"
+
+
+@pytest.mark.anyio
+async def test_the_pace_of_a_model_is_learned_from_finished_jobs(
+    mock_client: Callable[..., AsyncClient],
+) -> None:
+    def finished(ran: float) -> Job:
+        return Job.from_api(
+            {
+                "id": "j",
+                "status": "completed",
+                "model": MODEL,
+                "metadata": {"estimated_seconds": 5},
+                "started_at": "2030-01-01T00:00:00Z",
+                "completed_at": f"2030-01-01T00:00:0{ran}Z",
+            }
+        )
+
+    fresh = Job.from_api({"id": "k", "status": "queued", "model": MODEL, "estimated_seconds": 5})
+    async with mock_client(poll_schedule=None) as client:
+        assert client._schedule(fresh, 0.0).estimate == 5
+        for ran in (2, 3, 2):  # this server runs jobs faster than it estimates
+            client._learn_pace(finished(ran))
+        assert client._schedule(fresh, 0.0).estimate == pytest.approx(2.0)

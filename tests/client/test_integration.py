@@ -219,3 +219,14 @@ def test_rate_limit_headers_feed_the_budget() -> None:
         gate = client.async_client._limiter.gate
         assert gate.remaining == 0 and gate.reset_at is not None
         assert all(r.status == 200 for r in server.request_log)
+
+
+def test_download_a_finished_job(client: Client) -> None:
+    job = client.submit(MODEL, {"prompt": "d", "seed": 5})
+    done = client.wait(job.id)
+    images = client.download(done)
+    assert len(images) == 1 and images[0].seed == 5 and images[0].pil.size == (1024, 1024)
+    assert client.download(job.id)[0].data == images[0].data
+    running = client.submit("fal-ai/flux-pro/v1.1", {"prompt": "e"})
+    with pytest.raises(ConflictError, match="still"):
+        client.download(running.id)
