@@ -187,22 +187,22 @@ class Runner:
         todo = [job for job in jobs if job.key not in hits]
         total = len(todo)
         submitted: list[tuple[PlannedJob, Job]] = []
-        for job in todo:
-            self.on_progress(
-                ProgressState("submitting", 0.0, jobs_done=len(submitted), jobs_total=total)
-            )
-            try:
-                accepted = self.client.submit(
-                    job.model, job.input, on_submitted=self._journaller(job)
-                )
-            except Exception as error:
-                if not submitted:
-                    raise  # nothing is running yet: the error is the whole story
-                outcome.failures.append(FailedJob(job.model, job.input, str(error)))
-                continue
-            submitted.append((job, accepted))
         done_ids: set[str] = set()
         try:
+            for job in todo:
+                self.on_progress(
+                    ProgressState("submitting", 0.0, jobs_done=len(submitted), jobs_total=total)
+                )
+                try:
+                    accepted = self.client.submit(
+                        job.model, job.input, on_submitted=self._journaller(job)
+                    )
+                except Exception as error:
+                    if not submitted:
+                        raise  # nothing is running yet: the error is the whole story
+                    outcome.failures.append(FailedJob(job.model, job.input, str(error)))
+                    continue
+                submitted.append((job, accepted))
             for index, (job, accepted) in enumerate(submitted):
                 result = self._collect(job, accepted, index, len(submitted))
                 done_ids.add(accepted.id)
@@ -211,6 +211,7 @@ class Runner:
                 else:
                     outcome.records.append(result)
         except KeyboardInterrupt:
+            # also mid-submission: the jobs already accepted must not run on unwatched
             open_jobs = [a.id for _, a in submitted if a.id not in done_ids]
             raise RunInterrupted(self._cancel_all(open_jobs)) from None
         outcome.records.extend(hits[job.key] for job in jobs if job.key in hits)

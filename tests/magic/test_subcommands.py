@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,53 @@ def test_failed_run_progress_ends_red(online: TestingShell) -> None:
     online.run("%config NaiveMagics.progress = 'html'")
     with pytest.raises(NaiveUsageError):
         online.capture("%naive a cat [fail] --seed 2")
+
+
+def test_widget_progress_is_replaced_by_the_summary(online: TestingShell) -> None:
+    online.run("%config NaiveMagics.progress = 'widget'")
+    _, captured = online.capture("%naive a cat --seed 3 --size square")
+    final = captured.outputs[-1].data
+    assert set(final) == {"text/plain", "text/html"}
+    assert final["text/plain"].startswith("naive done: 1 image")
+
+
+def test_auto_progress_picks_by_frontend() -> None:
+    from naive_nb._progress_view import detect_mode
+
+    class Kernel:
+        def __init__(self, metadata: dict[str, str]) -> None:
+            self.metadata = metadata
+
+        def get_parent(self) -> dict[str, object]:
+            return {"metadata": self.metadata}
+
+    class Shell:
+        def __init__(self, kernel: Kernel) -> None:
+            self.kernel = kernel
+
+    assert detect_mode(None) == "text"
+    assert detect_mode(object()) == "text"  # a terminal shell has no kernel
+    assert detect_mode(Shell(Kernel({}))) == "html"  # nbclient, papermill
+    assert detect_mode(Shell(Kernel({"cellId": "abc"}))) == "widget"  # JupyterLab
+
+
+def test_loadable_from_ipython_config(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "ipython_config.py").write_text(
+        'c.InteractiveShellApp.extensions = ["naive_nb"]\nc.NaiveMagics.model = "fal-ai/flux/dev"\n'
+    )
+    code = (
+        "shell = get_ipython(); "
+        "print(shell.find_magic('naive') is not None, "
+        "[m.model for m in shell.configurables if type(m).__name__ == 'NaiveMagics'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "IPython", "--no-banner", f"--profile-dir={tmp_path}", "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "True ['fal-ai/flux/dev']" in out.stdout
