@@ -10,7 +10,7 @@ For each poller it prints status requests per job (counted by the server) and th
 completion-detection lag: the time from the job's ``completed_at`` (server clock) to the moment
 the client saw ``completed`` (same machine, same clock).
 
-    python benchmarks/polling.py [--jobs 30] [--stagger 3]
+    python benchmarks/polling.py [--jobs 40] [--stagger 3]
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ async def main(jobs: int, stagger: float) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--jobs", type=int, default=30, help="jobs per poller (default 30)")
+    parser.add_argument("--jobs", type=int, default=40, help="jobs per poller (default 40)")
     parser.add_argument(
         "--stagger", type=float, default=3.0, help="seconds over which submits arrive"
     )

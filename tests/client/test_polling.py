@@ -63,20 +63,21 @@ def test_jobs_without_progress_still_take_few_polls(estimate: float) -> None:
     polls = [p for p, _ in runs]
     lags = sorted(lag for _, lag in runs)
     assert max(polls) <= 3
-    assert statistics.median(lags) <= 0.1 * estimate
+    # without progress there is nothing to predict from: the median lag is ~0.11 x estimate
+    assert statistics.median(lags) <= 0.125 * estimate
     assert lags[int(0.95 * len(lags))] <= 0.25 * estimate
 
 
-def test_first_look_is_at_the_estimate() -> None:
+def test_first_look_is_just_after_the_estimate() -> None:
     schedule = PollSchedule(10.0, start=100.0, rng=random.Random(0))
-    assert 109.7 <= schedule.next_at() <= 110.3
+    assert 110.2 <= schedule.next_at() <= 110.8
 
 
 def test_progress_predicts_the_end() -> None:
     schedule = PollSchedule(10.0, start=0.0, rng=random.Random(0))
-    # at t=10, running since t=1, 75 % done: ends at 1 + 9 / 0.75 = 13
-    schedule.observe(now=10.0, status="processing", progress=75, running_since=1.0)
-    assert 13.0 < schedule.next_at() <= 13.3
+    # at t=10.5, running since t=1.5, 75 % done: ends at 1.5 + 9 / 0.75 = 13.5
+    schedule.observe(now=10.5, status="processing", progress=75, running_since=1.5)
+    assert 13.5 < schedule.next_at() <= 13.8
 
 
 def test_predictions_are_bounded_then_it_backs_off() -> None:
@@ -114,4 +115,4 @@ def test_tiny_estimates_respect_the_floor() -> None:
 
 def test_unknown_estimate_uses_the_default() -> None:
     schedule = PollSchedule(None, start=0.0, rng=random.Random(0), default_estimate=4.0)
-    assert 3.9 <= schedule.next_at() <= 4.1
+    assert 4.1 <= schedule.next_at() <= 4.3
