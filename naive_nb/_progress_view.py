@@ -65,6 +65,7 @@ class ProgressView:
         self._state = ProgressState("submitting", 0.0)
         self._start = time.monotonic()
         self._lock = threading.Lock()
+        self._render_lock = threading.Lock()  # the ticker and the poller both render
         self._handle: Any = None
         self._widget: Any = None
         self._bar: Any = None
@@ -106,7 +107,8 @@ class ProgressView:
         self._render()
 
     def finish(self, summary: Summary) -> None:
-        self._stop.set()
+        with self._render_lock:
+            self._stop.set()
         if self._ticker is not None:
             self._ticker.join(timeout=2)
         if self.mode == "text":
@@ -141,15 +143,16 @@ class ProgressView:
                 return
 
     def _render(self) -> None:
-        if self._stop.is_set() or self.mode == "none":
-            return
-        state = self._current()
-        if self.mode == "widget" and self._bar is not None:
-            self._render_widget(state)
-        elif self.mode == "html" and self._handle is not None:
-            self._handle.update(progress_bundle(state), raw=True)
-        elif self.mode == "text":
-            self._write_line(progress_text(state))
+        with self._render_lock:
+            if self._stop.is_set() or self.mode == "none":
+                return
+            state = self._current()
+            if self.mode == "widget" and self._bar is not None:
+                self._render_widget(state)
+            elif self.mode == "html" and self._handle is not None:
+                self._handle.update(progress_bundle(state), raw=True)
+            elif self.mode == "text":
+                self._write_line(progress_text(state))
 
     def _render_widget(self, state: ProgressState) -> None:
         self._bar.value = state.fraction

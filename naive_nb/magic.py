@@ -139,12 +139,18 @@ class NaiveMagics(Magics):
 
         return GridSizes(composite_side=self.grid_size, thumb_side=self.thumbnail_size)
 
-    def _model_spec(self, model_id: str) -> ModelSpec:
-        from naive_nb.run.params import known_model, model_from_catalog
+    def _model_spec(self, model_id: str, *, offline: bool = False) -> ModelSpec:
+        from naive_nb.run.params import InputProblem, known_model, model_from_catalog
 
         spec = known_model(model_id)
         if spec is not None:  # documented: no request needed (a cached re-run sends nothing)
             return spec
+        if offline:  # the catalog is a request away, and offline mode sends none
+            raise InputProblem(
+                "model",
+                f"Offline mode checks requests against the documented models only, and "
+                f"{model_id!r} is not one of them. Turn offline mode off to use it.",
+            )
         if self._catalog is None:
             self._catalog = [
                 m.raw or {"id": m.id, "key_params": list(m.key_params)}
@@ -169,7 +175,7 @@ class NaiveMagics(Magics):
         from naive_nb.run.sweep import random_seed
 
         model = args.model or self.model
-        spec = self._model_spec(model)
+        spec = self._model_spec(model, offline=self.offline or args.offline)
         base: dict[str, Any] = {}
         if args.prompt or "image_url" not in spec.key_params:
             base["prompt"] = args.prompt
@@ -430,7 +436,7 @@ class NaiveMagics(Magics):
             view = ProgressView(self._progress_mode())
             view.start()
             try:
-                job = self.client.wait(job.id, timeout=self.timeout)
+                job = self.client.wait(job.id, timeout=self.timeout, on_update=_feed(view))
             except BaseException as error:
                 view.finish(_failed_summary(error, job_id))
                 raise
@@ -479,6 +485,25 @@ def _display(obj: Any) -> None:
     from IPython.display import display
 
     display(obj)  # type: ignore[no-untyped-call]
+
+
+def _feed(view: Any) -> Any:
+    """An ``on_update`` callback showing a job's status on a progress view."""
+    from naive_nb.run.events import ProgressState
+
+    def update(job: Any) -> None:
+        view.update(
+            ProgressState(
+                status=job.status,
+                elapsed=0.0,
+                job_id=job.id,
+                progress=job.progress,
+                estimated_seconds=job.estimated_seconds,
+                estimated_credits=job.estimated_credits,
+            )
+        )
+
+    return update
 
 
 def _failed_summary(error: BaseException, job_id: str) -> Summary:

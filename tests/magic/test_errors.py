@@ -176,3 +176,12 @@ def test_interrupt_cancels_the_remote_job_and_fails_the_cell(
     for job in slow_server.jobs():
         assert job["id"] in text
     assert JobJournal("naive-results").pending() == []
+
+
+def test_offline_mode_refuses_an_undocumented_model_without_a_request(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    before = len(local_server.request_log)
+    text = _error(online, "%naive a cat --seed 1 --model acme/imagine --offline")
+    assert "documented models only" in text and "acme/imagine" in text
+    assert len(local_server.request_log) == before
