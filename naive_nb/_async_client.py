@@ -475,13 +475,19 @@ class AsyncClient:
     ) -> tuple[Job | None, list[Job]]:
         """Look for the job a lost submit may have created.
 
-        Returns (our job, None) when a job carries our idempotency key. Otherwise the candidates:
+        Returns (our job, []) when a job carries our idempotency key. Otherwise (None, candidates):
         recent jobs of the same model that carry no key and that this client has not handed out.
-        An empty list means nothing of ours exists. When the server does not record keys and the
-        list cannot reach back to our submit, the outcome is unknown (a sentinel candidate list).
+        An empty list means nothing of ours exists. Raises SubmissionOutcomeUnknown when the list
+        cannot be read, or when the server does not record keys and the list cannot reach back to
+        our submit.
         """
         limit = 100
-        listing = await self._request("GET", "/v1/jobs", params={"limit": limit})
+        try:
+            listing = await self._request("GET", "/v1/jobs", params={"limit": limit})
+        except NaiveError as exc:
+            raise SubmissionOutcomeUnknown(
+                key, [], f"the job list could not be read: {exc.message}"
+            ) from None
         items = [Job.from_api(item) for item in listing.json().get("jobs", [])]
         since = started_wall - _RECONCILE_SKEW
         candidates: list[Job] = []
@@ -717,7 +723,7 @@ class AsyncClient:
             failure: Failure
             detail = ""
             try:
-                async with self._http.stream("GET", url) as response:
+                async with self._http.stream("GET", url, follow_redirects=True) as response:
                     if response.status_code < 400:
                         chunks = [chunk async for chunk in response.aiter_bytes()]
                         return b"".join(chunks), response.headers.get("content-type")

@@ -375,3 +375,30 @@ async def test_the_pace_of_a_model_is_learned_from_finished_jobs(
         for ran in (2, 3, 2):  # this server runs jobs faster than it estimates
             client._learn_pace(finished(ran))
         assert client._schedule(fresh, 0.0).estimate == pytest.approx(2.0)
+
+
+@pytest.mark.anyio
+async def test_an_unreadable_job_list_leaves_the_outcome_unknown(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    fake_api.script[SUBMIT] = [httpx.ReadTimeout("slow")]
+    fake_api.script[("GET", "/v1/jobs")] = [httpx.ConnectError("down")] * 10
+    async with mock_client() as client:
+        with pytest.raises(SubmissionOutcomeUnknown, match="could not be read"):
+            await client.submit(MODEL, {"prompt": "a"})
+    assert len(keys(fake_api)) == 1  # not resent blindly
+
+
+@pytest.mark.anyio
+async def test_downloads_follow_redirects(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    async with mock_client() as client:
+        done = await client.wait(await client.submit(MODEL, {"prompt": "a"}))
+        path = done.media_urls[0].split("files.example", 1)[1]
+        fake_api.script[("GET", path)] = [
+            httpx.Response(302, headers={"Location": "https://files.example/moved.png"})
+        ]
+        images = await client.download(done)
+    assert images[0].data == PNG_1x1
+    assert any(r.url.path == "/moved.png" for r in fake_api.requests)
