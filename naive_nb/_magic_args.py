@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from naive_nb.run.params import IMAGE_SIZES, OUTPUT_FORMATS, parse_image_size, parse_param_value
-from naive_nb.run.sweep import SEED_MAX, SweepError, parse_seed_values
+from naive_nb.run.sweep import (
+    SEED_MAX,
+    SweepError,
+    is_value_list,
+    parse_number_values,
+    parse_seed_values,
+)
 
 SUBCOMMANDS = ("models", "price", "jobs", "get", "cancel", "status", "help", "login", "resume")
 JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
@@ -47,8 +53,8 @@ GENERATION_OPTIONS: tuple[Option, ...] = (
     Option(("--seeds",), "seeds", "one job per seed: 1-4, 1,5,9, '1-10 (+2)', '1-10 [5]'", "LIST"),
     Option(("-n", "--num"), "num", "images per job, 1-4", "N"),
     Option(("--size",), "size", f"{', '.join(IMAGE_SIZES)} or WIDTHxHEIGHT", "SIZE"),
-    Option(("--steps",), "steps", "num_inference_steps", "N"),
-    Option(("--guidance",), "guidance", "guidance_scale (CFG), 0-20", "X"),
+    Option(("--steps",), "steps", "num_inference_steps; a list (4,8,12) sweeps it", "N"),
+    Option(("--guidance",), "guidance", "guidance_scale (CFG), 0-20; a list sweeps it", "X"),
     Option(("--format",), "format", "output_format: jpeg or png", "FMT"),
     Option(("--negative",), "negative", "negative_prompt", "TEXT"),
     Option(("--no-safety",), "no_safety", "enable_safety_checker = false"),
@@ -78,6 +84,8 @@ class GenerateArgs:
     seed: int | None = None
     seeds: list[int] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    # input key -> values, one job per combination (with the seeds): an X/Y plot
+    axes: dict[str, list[Any]] = field(default_factory=dict)
     out: str | None = None
     refresh: bool = False
     offline: bool = False
@@ -232,10 +240,22 @@ def _generation(namespace: argparse.Namespace, words: Sequence[str]) -> Generate
                 f"(e.g. 768x512); got {namespace.size!r}."
             )
         params["image_size"] = size
-    if namespace.steps is not None:
-        params["num_inference_steps"] = _int("--steps", namespace.steps, 1, 50)
-    if namespace.guidance is not None:
-        params["guidance_scale"] = _float("--guidance", namespace.guidance, 0, 20)
+    for flag, text, key, integer, high in (
+        ("--steps", namespace.steps, "num_inference_steps", True, 50),
+        ("--guidance", namespace.guidance, "guidance_scale", False, 20),
+    ):
+        if text is None:
+            continue
+        if is_value_list(text):
+            try:
+                values = parse_number_values(text, flag=flag, integer=integer, low=0, high=high)
+            except SweepError as error:
+                raise MagicUsageError(f"%naive: {error}") from None
+            if len(values) > 1:
+                args.axes[key] = list(values)
+                continue
+            text = str(values[0])
+        params[key] = _int(flag, text, 1, high) if integer else _float(flag, text, 0, high)
     if namespace.format is not None:
         value = namespace.format.lower().replace("jpg", "jpeg")
         if value not in OUTPUT_FORMATS:

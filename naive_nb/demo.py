@@ -58,13 +58,14 @@ CELLS: list[tuple[str, str, tuple[str, ...]]] = [
     ),
     (
         "markdown",
-        "With `%%naive` the cell body is the prompt and the first line holds the options. "
-        "`$` and `{}` reach the API as written.",
+        "## An X/Y plot\n\nWith `%%naive` the cell body is the prompt and the first line holds "
+        "the options (`$` and `{}` reach the API as written). A list for `--steps` or "
+        "`--guidance` adds a second axis: seeds across, steps down.",
         (),
     ),
     (
         "code",
-        "%%naive --seeds 7,8 --num 2 --size square\n"
+        "%%naive --seeds 7,8 --steps 2,8 --size square\n"
         "A lighthouse on a cliff at dusk, warm light, long exposure, {cinematic}",
         (),
     ),

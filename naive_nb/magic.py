@@ -170,9 +170,9 @@ class NaiveMagics(Magics):
     # ------------------------------------------------------------------ generate
     def _request(self, args: GenerateArgs) -> tuple[str, list[PlannedJob], int | None]:
         """Check everything and plan the jobs; returns the model, the jobs, a chosen seed."""
-        from naive_nb.run.params import check_input
+        from naive_nb.run.params import InputProblem, check_input
         from naive_nb.run.runner import plan
-        from naive_nb.run.sweep import random_seed
+        from naive_nb.run.sweep import MAX_SWEEP, random_seed
 
         model = args.model or self.model
         spec = self._model_spec(model, offline=self.offline or args.offline)
@@ -201,7 +201,25 @@ class NaiveMagics(Magics):
         else:
             chosen = random_seed()
             seeds = [chosen]
-        jobs = plan(model, base, seeds)
+        sweeps = (len(seeds) > 1) + len(args.axes)
+        if sweeps > 2:
+            raise InputProblem(
+                "seeds",
+                "At most two sweep axes at once (e.g. --seeds 1-4 with --steps 4,8); "
+                "fix the others to one value.",
+            )
+        if sweeps == 2 and base.get("num_images", 1) != 1:
+            raise InputProblem(
+                "num_images",
+                "With two sweep axes each cell of the grid is one image: use --num 1.",
+            )
+        jobs = plan(model, base, seeds, args.axes)
+        if len(jobs) > MAX_SWEEP:
+            raise InputProblem(
+                "seeds",
+                f"This sweep makes {len(jobs)} jobs; the limit is {MAX_SWEEP} per cell. "
+                "Use fewer values.",
+            )
         for job in jobs:
             check_input(spec, job.input)
         return model, jobs, chosen
@@ -245,7 +263,7 @@ class NaiveMagics(Magics):
             outcome.records,
             outcome.failures,
             sizes=self._sizes(),
-            order=[job.seed for job in jobs],
+            order=[job.key for job in jobs],
         )
         note = f"no --seed given, so seed {chosen} was chosen" if chosen is not None else ""
         summary = self._summary(result, outcome.seconds, outcome.cached, note)
@@ -305,6 +323,8 @@ class NaiveMagics(Magics):
             "num_images", self.num_images if "num_images" in spec.key_params else 1
         )
         jobs = len(args.seeds) if args.seeds else 1
+        for values in args.axes.values():
+            jobs *= len(values)
         price = self.client.pricing(model, int(num))
         credits = price.estimated_credits * jobs
         usd = f"${price.usd * jobs:.4f}" if price.usd is not None else "-"

@@ -7,6 +7,7 @@ metadata, so it renders the same live, saved, on GitHub and in nbconvert output.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from naive_nb.display.grid import GridLayout, GridSizes, Tile, composite, grid_bundle
 from naive_nb.display.provenance import output_metadata
+from naive_nb.run.cache import request_key
 from naive_nb.run.params import pixel_size
 from naive_nb.run.records import JobRecord, StoredImage
 from naive_nb.run.runner import FailedJob
@@ -28,6 +30,9 @@ _TITLE_KEYS = (
     ("output_format", "{}"),
 )
 _SKIP_IN_TITLE = {"prompt", "seed", "num_images", "enable_safety_checker"}
+# what a sweep may vary, in the order axes are laid out (first across, second down)
+AXIS_ORDER = ("seed", "num_inference_steps", "guidance_scale")
+AXIS_NAMES = {"seed": "seed", "num_inference_steps": "steps", "guidance_scale": "cfg"}
 
 
 def _relative(path: Path) -> str:
@@ -46,12 +51,12 @@ class NaiveResult:
         failures: Sequence[FailedJob] = (),
         *,
         sizes: GridSizes | None = None,
-        order: Sequence[int | None] | None = None,
+        order: Sequence[str] | None = None,
     ) -> None:
         self.records = list(records)
         self.failures = list(failures)
         self.sizes = sizes or GridSizes()
-        # seeds in the order asked, so failed tiles keep their place in a sweep
+        # request keys in the order asked, so failed tiles keep their place in a sweep
         self._order = list(order) if order is not None else None
         self._bundle: tuple[dict[str, Any], dict[str, Any]] | None = None
 
@@ -95,23 +100,35 @@ class NaiveResult:
         return composite(self.layout(), self.sizes)
 
     # -- rendering ----------------------------------------------------------------------------
+    def _inputs(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(r.model, r.input) for r in self.records] + [
+            (f.model, f.input) for f in self.failures
+        ]
+
+    def axes(self) -> list[str]:
+        """The input keys whose values differ between the jobs (seed first), in sweep order."""
+        inputs = [data for _, data in self._inputs()]
+        varying = [
+            key
+            for key in AXIS_ORDER
+            if len({json.dumps(data.get(key), sort_keys=True) for data in inputs}) > 1
+        ]
+        return varying
+
     def _title(self) -> str:
-        first: dict[str, Any] = {}
-        model = ""
-        if self.records:
-            first, model = self.records[0].input, self.records[0].model
-        elif self.failures:
-            first, model = self.failures[0].input, self.failures[0].model
+        inputs = self._inputs()
+        model, first = inputs[0] if inputs else ("", {})
+        varying = set(self.axes())
         parts = [model]
         if "image_size" not in first and first:
             parts.append("square_hd")
         for key, template in _TITLE_KEYS:
-            if key in first:
+            if key in first and key not in varying:
                 value = first[key]
                 if isinstance(value, dict):
                     value = f"{value.get('width')}x{value.get('height')}"
                 parts.append(template.format(value))
-        for key in sorted(set(first) - _SKIP_IN_TITLE - {k for k, _ in _TITLE_KEYS}):
+        for key in sorted(set(first) - _SKIP_IN_TITLE - {k for k, _ in _TITLE_KEYS} - varying):
             parts.append(f"{key}={first[key]}")
         prompt = str(first.get("prompt", ""))
         if len(prompt) > 90:
@@ -119,21 +136,24 @@ class NaiveResult:
         parts.append(repr(prompt))
         return " | ".join(p for p in parts if p)
 
-    def _tiles_by_job(self) -> list[list[Tile]]:
-        failed = {(f.seed, f.job_id): f for f in self.failures}
-        by_seed: dict[int | None, list[Tile]] = {}
+    def _label(self, data: dict[str, Any], keys: Sequence[str]) -> str:
+        return " | ".join(f"{AXIS_NAMES.get(k, k)} {data.get(k)}" for k in keys)
+
+    def _tiles_by_job(self) -> list[tuple[dict[str, Any], list[Tile]]]:
+        """(input, tiles) of every job, in the order the jobs were asked."""
+        axes = self.axes() or ["seed"]
+        by_key: dict[str, tuple[dict[str, Any], list[Tile]]] = {}
         for record in self.records:
+            label = self._label(record.input, axes)
             count = len(record.files)
             tiles = []
             for image in record.files:
-                caption = f"seed {record.seed}"
-                if count > 1:
-                    caption += f" #{image.index + 1}"
+                present = image.path.exists()
                 tiles.append(
                     Tile(
-                        caption=caption,
-                        data=image.path.read_bytes() if image.path.exists() else None,
-                        error=None if image.path.exists() else f"file missing: {image.path}",
+                        caption=label + (f" #{image.index + 1}" if count > 1 else ""),
+                        data=image.path.read_bytes() if present else None,
+                        error=None if present else f"file missing: {image.path}",
                         seed=record.seed,
                         width=image.width,
                         height=image.height,
@@ -141,39 +161,56 @@ class NaiveResult:
                         job_id=record.job_id,
                     )
                 )
-            by_seed[record.seed] = tiles
-        for failure in failed.values():
-            by_seed[failure.seed] = [
-                Tile(
-                    caption=f"seed {failure.seed}",
-                    error=failure.message,
-                    seed=failure.seed,
-                    job_id=failure.job_id,
-                )
-            ]
-        order = self._order or [r.seed for r in self.records] + [f.seed for f in self.failures]
-        return [by_seed[seed] for seed in dict.fromkeys(order) if seed in by_seed]
+            by_key[record.cache_key] = (record.input, tiles)
+        for failure in self.failures:
+            tile = Tile(
+                caption=self._label(failure.input, axes),
+                error=failure.message,
+                seed=failure.seed,
+                job_id=failure.job_id,
+            )
+            by_key[request_key(failure.model, failure.input)] = (failure.input, [tile])
+        order = self._order or list(by_key)
+        return [by_key[key] for key in dict.fromkeys(order) if key in by_key]
 
     def layout(self) -> GridLayout:
         jobs = self._tiles_by_job()
         title = self._title()
         preview = self.local_preview
-        per_job = max((len(tiles) for tiles in jobs), default=0)
+        axes = self.axes()
+        per_job = max((len(tiles) for _, tiles in jobs), default=0)
+        if len(axes) == 2:
+            # an X/Y plot: the first axis across, the second down, one image per cell
+            x_key, y_key = axes
+            xs = list(dict.fromkeys(json.dumps(d.get(x_key)) for d, _ in jobs))
+            ys = list(dict.fromkeys(json.dumps(d.get(y_key)) for d, _ in jobs))
+            cells: dict[tuple[str, str], Tile] = {
+                (json.dumps(d.get(x_key)), json.dumps(d.get(y_key))): tiles[0] for d, tiles in jobs
+            }
+            rows = tuple(tuple(cells.get((x, y)) for x in xs) for y in ys)
+            name = AXIS_NAMES.get
+            return GridLayout(
+                title=title,
+                rows=rows,
+                column_headers=tuple(f"{name(x_key, x_key)} {json.loads(x)}" for x in xs),
+                row_headers=tuple(f"{name(y_key, y_key)} {json.loads(y)}" for y in ys),
+                local_preview=preview,
+            )
         if len(jobs) > 1 and per_job > 1 and len(jobs) <= 8:
-            # two axes, as in an X/Y plot: seeds across, image number down
-            columns = [tiles[0].caption.split(" #")[0] for tiles in jobs]
-            rows = tuple(
-                tuple(tiles[i] if i < len(tiles) else None for tiles in jobs)
+            # one axis and several images per job: the axis across, image number down
+            columns = [tiles[0].caption.split(" #")[0] for _, tiles in jobs]
+            rows_of_tiles = tuple(
+                tuple(tiles[i] if i < len(tiles) else None for _, tiles in jobs)
                 for i in range(per_job)
             )
             return GridLayout(
                 title=title,
-                rows=rows,
+                rows=rows_of_tiles,
                 column_headers=tuple(columns),
                 row_headers=tuple(f"image {i + 1}" for i in range(per_job)),
                 local_preview=preview,
             )
-        flat = [tile for tiles in jobs for tile in tiles]
+        flat = [tile for _, tiles in jobs for tile in tiles]
         return GridLayout.wrapped(title, flat, local_preview=preview)
 
     def _repr_mimebundle_(

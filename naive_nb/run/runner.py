@@ -116,15 +116,25 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 def plan(
-    model: str, base_input: Mapping[str, Any], seeds: Sequence[int | None]
+    model: str,
+    base_input: Mapping[str, Any],
+    seeds: Sequence[int | None],
+    axes: Mapping[str, Sequence[Any]] | None = None,
 ) -> list[PlannedJob]:
-    """One job per seed (``None``: a model without a seed parameter), inputs complete."""
+    """One job per seed and per combination of axis values (``None`` seed: a model without one).
+
+    Inputs are complete, so each job's cache key is known before anything is sent.
+    """
+    combos: list[dict[str, Any]] = [{}]
+    for key, values in (axes or {}).items():
+        combos = [{**combo, key: value} for combo in combos for value in values]
     jobs = []
     for seed in seeds:
-        data = dict(base_input)
-        if seed is not None:
-            data["seed"] = seed
-        jobs.append(PlannedJob(model, data))
+        for combo in combos:
+            data = {**base_input, **combo}
+            if seed is not None:
+                data["seed"] = seed
+            jobs.append(PlannedJob(model, data))
     return jobs
 
 

@@ -106,3 +106,71 @@ def _checked(value: int, part: str) -> int:
     if not 0 <= value <= SEED_MAX:
         raise SweepError(f"--seeds item {part!r}: seeds run from 0 to {SEED_MAX}.")
     return value
+
+
+_NUMBER = r"\d+(?:\.\d+)?"
+_NUMBER_RANGE = re.compile(
+    rf"^(?P<start>{_NUMBER})\s*-\s*(?P<end>{_NUMBER})"
+    rf"(?:\s*\(\s*(?P<step>[+-]?\s*{_NUMBER})\s*\)|\s*\[\s*(?P<count>\d+)\s*\])?$"
+)
+
+
+def is_value_list(text: str) -> bool:
+    """True when a flag's value asks for several values (``4,8``, ``2-6 (+2)``, ``1-7 [4]``)."""
+    return bool(re.search(r"[,\[(]|\d\s*-\s*\d", text))
+
+
+def parse_number_values(
+    text: str,
+    *,
+    flag: str,
+    integer: bool,
+    low: float,
+    high: float,
+    limit: int = MAX_SWEEP,
+) -> list[int] | list[float]:
+    """Values for a sweep over a number (``--steps 4,8,12``, ``--guidance "1-7 [4]"``)."""
+    allowed = f"{flag} takes a number or a list like 4,8,12, 4-12 (+4) or 1-7 [4]"
+    values: list[float] = []
+    for raw_part in text.split(","):
+        part = raw_part.strip()
+        if re.fullmatch(_NUMBER, part):
+            values.append(float(part))
+            continue
+        found = _NUMBER_RANGE.match(part)
+        if not found:
+            raise SweepError(f"{flag} item {part!r} is not understood; {allowed}.")
+        start, end = float(found["start"]), float(found["end"])
+        if found["count"] is not None:
+            count = int(found["count"])
+            if count < 1:
+                raise SweepError(f"{flag} item {part!r}: the count in [..] must be at least 1.")
+            values.extend(
+                start + (end - start) * i / (count - 1) if count > 1 else start
+                for i in range(count)
+            )
+            continue
+        step = float(found["step"].replace(" ", "")) if found["step"] is not None else 1.0
+        if step == 0 or (end - start) * step < 0:
+            raise SweepError(f"{flag} item {part!r}: the step never reaches {end:g}.")
+        value = start
+        while (value <= end + 1e-9) if step > 0 else (value >= end - 1e-9):
+            values.append(value)
+            value += step
+            if len(values) > limit:
+                break
+    if len(values) > limit:
+        raise SweepError(f"{flag} {text!r} makes more than {limit} values; narrow it.")
+    converted: list[float] = [float(int(v)) if integer else round(v, 3) for v in values]
+    for value in converted:
+        if not low <= value <= high:
+            kind = "integers" if integer else "numbers"
+            raise SweepError(
+                f"{flag} values must be {kind} from {low:g} to {high:g}; got {value:g}."
+            )
+    unique = list(dict.fromkeys(converted))
+    if len(unique) < len(converted):
+        raise SweepError(f"{flag} {text!r} repeats a value: it would be paid twice.")
+    if integer:
+        return [int(v) for v in unique]
+    return unique

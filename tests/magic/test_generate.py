@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from naive_nb.display.result import NaiveResult
 from naive_nb.local import LocalServer
 from naive_nb.run.records import sha256_of
@@ -196,3 +198,35 @@ def test_the_key_appears_nowhere_in_the_store(online: TestingShell, tmp_path: Pa
     for path in (tmp_path / "naive-results").rglob("*"):
         if path.is_file():
             assert CANARY_KEY.encode() not in path.read_bytes(), path
+
+
+def test_seeds_by_steps_is_an_xy_plot(online: TestingShell, local_server: LocalServer) -> None:
+    result = online.run("%naive a fox --seeds 1-2 --steps 2,6 --size square")
+    assert _generations(local_server) == 4
+    assert result.axes() == ["seed", "num_inference_steps"]
+    layout = result.layout()
+    assert layout.column_headers == ("seed 1", "seed 2")
+    assert layout.row_headers == ("steps 2", "steps 6")
+    assert layout.rows[1][0] is not None and layout.rows[1][0].caption == "seed 1 | steps 6"
+    assert "steps" not in result._title()  # what differs labels tiles, not the title
+    data, metadata = result._repr_mimebundle_()
+    assert "<th>steps 6</th>" in data["text/html"]
+    assert sorted(j["input"]["num_inference_steps"] for j in metadata["naive"]["jobs"]) == [
+        2,
+        2,
+        6,
+        6,
+    ]
+
+
+def test_sweep_limits(online: TestingShell) -> None:
+    from naive_nb._magic_errors import NaiveUsageError
+
+    with pytest.raises(NaiveUsageError, match="At most two sweep axes"):
+        online.run("%naive a fox --seeds 1-2 --steps 2,6 --guidance 1,2")
+    with pytest.raises(NaiveUsageError, match="use --num 1"):
+        online.run("%naive a fox --seeds 1-2 --steps 2,6 --num 2")
+    with pytest.raises(NaiveUsageError, match="makes 80 jobs"):
+        online.run("%naive a fox --seeds 1-8 --steps 1-10")
+    table = online.run("%naive price --seeds 1-2 --steps 2,4,6")
+    assert table.rows[0][1] == 6

@@ -120,3 +120,18 @@ def test_help_lists_every_subcommand() -> None:
     text = help_text()
     for word in ("models", "price", "jobs", "get", "cancel", "status", "login", "resume"):
         assert f"%naive {word}" in text
+
+
+def test_steps_and_guidance_lists_become_sweep_axes() -> None:
+    args = parse_line('a cat --steps 4,8,12 --guidance "1-7 [4]"').generate
+    assert args.axes == {"num_inference_steps": [4, 8, 12], "guidance_scale": [1.0, 3.0, 5.0, 7.0]}
+    assert "num_inference_steps" not in args.params
+    single = parse_line("a cat --steps 8 --guidance 2.5").generate
+    assert single.axes == {} and single.params["num_inference_steps"] == 8
+    assert parse_line('a cat --steps "2-8 (+3)"').generate.axes == {
+        "num_inference_steps": [2, 5, 8]
+    }
+    with pytest.raises(MagicUsageError, match="--guidance values must be numbers from 0 to 20"):
+        parse_line("a cat --guidance 5,25")
+    with pytest.raises(MagicUsageError, match="repeats a value"):
+        parse_line("a cat --steps 4,4")

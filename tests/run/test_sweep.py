@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from naive_nb.run.sweep import SEED_MAX, SweepError, parse_seed_values
+from naive_nb.run.sweep import (
+    SEED_MAX,
+    SweepError,
+    is_value_list,
+    parse_number_values,
+    parse_seed_values,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,3 +64,26 @@ def test_refusals(text: str, needle: str | None) -> None:
 def test_a_bad_item_anywhere_refuses_the_whole_list() -> None:
     with pytest.raises(SweepError, match="'x'"):
         parse_seed_values("1-4,x")
+
+
+@pytest.mark.parametrize(
+    ("text", "integer", "expected"),
+    [
+        ("4,8,12", True, [4, 8, 12]),
+        ("2-8 (+3)", True, [2, 5, 8]),
+        ("1-10 [4]", True, [1, 4, 7, 10]),
+        ("1.5,3.5", False, [1.5, 3.5]),
+        ("1-2 (+0.25)", False, [1.0, 1.25, 1.5, 1.75, 2.0]),
+        ("1-7 [4]", False, [1.0, 3.0, 5.0, 7.0]),
+    ],
+)
+def test_number_sweeps(text: str, integer: bool, expected: list[float]) -> None:
+    assert parse_number_values(text, flag="--x", integer=integer, low=0, high=20) == expected
+
+
+def test_number_sweep_refusals() -> None:
+    with pytest.raises(SweepError, match="not understood"):
+        parse_number_values("a,b", flag="--steps", integer=True, low=1, high=50)
+    with pytest.raises(SweepError, match="from 1 to 50"):
+        parse_number_values("40-60 (+10)", flag="--steps", integer=True, low=1, high=50)
+    assert is_value_list("4,8") and is_value_list("2-6") and not is_value_list("8")
