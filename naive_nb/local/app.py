@@ -261,6 +261,7 @@ async def generate(request: Request, state: ServerState, tenant: Tenant) -> Resp
         )
 
     job_id = new_id()
+    estimate = state.engine.scaled_estimate(model.estimated_seconds)
     job_input = dict(data)
     job_input.setdefault("seed", concrete_seed(job_id))
     job = Job(
@@ -268,7 +269,7 @@ async def generate(request: Request, state: ServerState, tenant: Tenant) -> Resp
         tenant=tenant.name,
         model=model.id,
         input=job_input,
-        estimated_seconds=model.estimated_seconds,
+        estimated_seconds=estimate,
         estimated_credits=credits,
         duration=state.engine.duration_for(job_id, model.estimated_seconds),
         created_at=time.time(),
@@ -282,7 +283,7 @@ async def generate(request: Request, state: ServerState, tenant: Tenant) -> Resp
         "status": "queued",
         "type": "image_generation",
         "model": model.id,
-        "estimated_seconds": model.estimated_seconds,
+        "estimated_seconds": estimate,
         "estimated_credits": credits,
         "hint": f"Poll GET /v1/jobs/{job_id} or GET /v1/images/{job_id}. "
         "Credits charged on completion only.",

@@ -27,6 +27,12 @@ class JobEngine:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._slots: asyncio.Semaphore | None = None
 
+    def scaled_estimate(self, estimated_seconds: float) -> float | int:
+        """What the server announces: the model's typical time at this server's time scale, so a
+        client pacing its polls by the estimate meets jobs when they finish, as on the real API."""
+        scaled = round(estimated_seconds * self.config.time_scale, 3)
+        return int(scaled) if scaled == int(scaled) else scaled
+
     def duration_for(self, job_id: str, estimated_seconds: float) -> float:
         """The scaled duration with a per-job spread that is the same every time for an id."""
         u = int.from_bytes(hashlib.sha256(job_id.encode()).digest()[:4], "big") / 0xFFFFFFFF

@@ -31,7 +31,7 @@ def test_generate_replies_202_with_the_documented_shape(api: httpx.Client) -> No
     assert body["status"] == "queued"
     assert body["type"] == "image_generation"
     assert body["model"] == "fal-ai/flux/schnell"  # the default model
-    assert body["estimated_seconds"] == 5
+    assert body["estimated_seconds"] == 0.05  # 5 s for FLUX Schnell, at the time scale 0.01
     assert body["estimated_credits"] == 0.12
     assert body["id"] in body["hint"]
 
@@ -59,7 +59,7 @@ def test_job_runs_queued_processing_completed(
     assert ISO.match(job["completed_at"])
     assert job["error"] is None and job["credits_used"] == 0.12
     assert job["provider_request_id"].startswith("req-")
-    assert job["metadata"]["estimated_seconds"] == 5
+    assert job["metadata"]["estimated_seconds"] == 0.5  # scaled by 0.1, as the duration is
     assert [m["type"] for m in job["media"]] == ["image"]
     assert job["result"]["seed"] == 3 and job["result"]["prompt"] == "fox"
     assert job["result"]["engine"] == "naive-nb local preview"

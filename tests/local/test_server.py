@@ -206,3 +206,14 @@ def test_time_scale_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("NAIVE_LOCAL_TIME_SCALE", "fast")
     with pytest.raises(ValueError, match="NAIVE_LOCAL_TIME_SCALE must be a number"):
         serve_local(api_key="k")
+
+
+def test_announced_estimate_follows_the_time_scale() -> None:
+    for scale, expected in [(1.0, 5), (0.2, 1), (0.01, 0.05), (0, 0)]:
+        with serve_local(api_key="k", time_scale=scale) as server:
+            reply = httpx.post(
+                f"{server.url}/v1/images/generate",
+                headers={"Authorization": "Bearer k"},
+                json={"input": {"prompt": "x"}},
+            )
+            assert reply.json()["estimated_seconds"] == expected
