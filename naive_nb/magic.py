@@ -19,6 +19,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from traitlets import Bool, Enum, Float, Int, Unicode
 
 if TYPE_CHECKING:  # pragma: no cover
+    from naive_nb._backend import Secret
     from naive_nb._client import Client
     from naive_nb._magic_args import Command, GenerateArgs
     from naive_nb.display.grid import GridSizes
@@ -85,7 +86,8 @@ class NaiveMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)  # type: ignore[no-untyped-call]
         self._client: Client | None = None
-        self._api_key: str | None = None  # from %naive login; kept in memory only
+        # from %naive login; in memory only, wrapped so no repr or verbose traceback shows it
+        self._api_key: Secret | None = None
         self._catalog: list[dict[str, Any]] | None = None
 
     # ------------------------------------------------------------------ entry point
@@ -113,7 +115,8 @@ class NaiveMagics(Magics):
         raise NaiveUsageError(scrub(message, self._secrets())) from None
 
     def _secrets(self) -> list[str]:
-        return [s for s in (self._api_key, os.environ.get("NAIVE_API_KEY")) if s]
+        typed = self._api_key.reveal() if self._api_key else None
+        return [s for s in (typed, os.environ.get("NAIVE_API_KEY")) if s]
 
     def _dispatch(self, command: Command) -> Any:
         handler = getattr(self, f"_cmd_{command.name}")
@@ -126,7 +129,7 @@ class NaiveMagics(Magics):
         if self._client is None:
             from naive_nb._client import Client
 
-            self._client = Client(self._api_key)
+            self._client = Client(self._api_key.reveal() if self._api_key else None)
         return self._client
 
     def _store(self) -> ResultStore:
@@ -253,11 +256,12 @@ class NaiveMagics(Magics):
         try:
             outcome = runner.run(jobs)
         except RunInterrupted as interrupt:
-            view.finish(Summary(ok=False, seconds=0.0, message=str(interrupt)))
+            view.finish(Summary(ok=False, seconds=view.elapsed, message=str(interrupt)))
             raise _Short(str(interrupt)) from None
         except Exception as error:
             if len(hits) < len(jobs):
-                view.finish(Summary(ok=False, seconds=0.0, message=self._brief(error)))
+                summary = Summary(ok=False, seconds=view.elapsed, message=self._brief(error))
+                view.finish(summary)
             raise
         result = NaiveResult(
             outcome.records,
@@ -387,8 +391,12 @@ class NaiveMagics(Magics):
     def _cmd_login(self, command: Command) -> None:
         import getpass
 
-        key = getpass.getpass("Naive API key (hidden; kept in this kernel's memory only): ").strip()
-        if not key:
+        from naive_nb._backend import Secret
+
+        typed = getpass.getpass("Naive API key (hidden; kept in this kernel's memory only): ")
+        key = Secret(typed.strip())
+        del typed
+        if not key.reveal():
             raise _Short("No key entered; nothing changed.")
         previous = self._api_key, self._client
         self._api_key, self._client = key, None
@@ -397,6 +405,8 @@ class NaiveMagics(Magics):
         except Exception:
             self._api_key, self._client = previous
             raise
+        if previous[1] is not None:
+            previous[1].close()
         print(f"Logged in: using {self.client.base_url} with the key you typed (not saved).")
 
     def _cmd_cancel(self, command: Command) -> Any:
