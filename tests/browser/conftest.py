@@ -53,7 +53,9 @@ class Lab:
 
     def open_and_run(self, page: Page, name: str, *, settle: float = 60.0) -> None:
         """Open a notebook, wait for its kernel, run every cell, wait until the kernel is idle."""
-        page.goto(f"{self.url}/lab/tree/{name}")
+        # a workspace of its own, so tabs from an earlier test do not open beside it
+        workspace = Path(name).stem
+        page.goto(f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset")
         page.wait_for_selector(".jp-Notebook", timeout=60_000)
         page.wait_for_function(
             "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
