@@ -3,10 +3,13 @@ and a tiny in-memory API for ``httpx.MockTransport`` tests."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -18,19 +21,39 @@ from naive_nb._polling import PollSchedule
 from naive_nb._retry import RetryPolicy
 from naive_nb.local import LocalServer
 
-# The `local_server` fixture runs jobs at 1/100 of their estimate, but the server reports the
-# unscaled `estimated_seconds`; scale the poll schedule the same way so tests stay fast.
-TIME_SCALE = 0.01
+T = TypeVar("T")
+
 FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.01, max_delay=0.05, budget=10.0)
 
 
-def scaled_schedule(estimate: float | None, start: float) -> PollSchedule:
-    return PollSchedule((estimate or 5.0) * TIME_SCALE, start=start, floor=0.005, cap=0.2)
+def run_in_fresh_thread(fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a new thread. Async tests run their own event loop there: the main thread
+    may already have a running loop (Playwright's sync API leaves one in other test packages),
+    and a sync client must not care either way."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="async-test")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run ``async def`` tests with ``asyncio.run`` in a fresh thread."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    run_in_fresh_thread(lambda: asyncio.run(pyfuncitem.obj(**kwargs)))
+    return True
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +68,6 @@ def make_client(local_server: LocalServer) -> Iterator[Callable[..., Client]]:
     clients: list[Client] = []
 
     def make(**options: Any) -> Client:
-        options.setdefault("poll_schedule", scaled_schedule)
         options.setdefault("retry", FAST_RETRY)
         client = Client(local_server.api_key, base_url=local_server.url, **options)
         clients.append(client)

@@ -34,7 +34,6 @@ def keys(fake_api: FakeAPI) -> list[str | None]:
     return [r.headers.get("idempotency-key") for r in fake_api.sent(*SUBMIT)]
 
 
-@pytest.mark.anyio
 async def test_submit_sends_one_idempotency_key_and_surfaces_the_job_at_once(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -48,7 +47,6 @@ async def test_submit_sends_one_idempotency_key_and_surfaces_the_job_at_once(
     assert fake_api.requests[1].headers["authorization"].startswith("Bearer nv_sk_live_")
 
 
-@pytest.mark.anyio
 async def test_connection_never_made_is_resent_with_the_same_key(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -60,7 +58,6 @@ async def test_connection_never_made_is_resent_with_the_same_key(
     assert list(fake_api.jobs) == [job.id]
 
 
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     "refusal",
     [
@@ -77,7 +74,6 @@ async def test_refusals_are_resent_without_reconciling(
     assert len(keys(fake_api)) == 2 and not fake_api.sent("GET", "/v1/jobs")
 
 
-@pytest.mark.anyio
 async def test_lost_reply_is_reconciled_by_key_without_resending(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -93,7 +89,6 @@ async def test_lost_reply_is_reconciled_by_key_without_resending(
     assert job.idempotency_key == keys(fake_api)[0]
 
 
-@pytest.mark.anyio
 async def test_5xx_after_create_is_reconciled(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -107,7 +102,6 @@ async def test_5xx_after_create_is_reconciled(
     assert list(fake_api.jobs) == [job.id] and len(keys(fake_api)) == 1
 
 
-@pytest.mark.anyio
 async def test_lost_reply_with_nothing_created_is_resent_with_the_same_key(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -119,7 +113,6 @@ async def test_lost_reply_with_nothing_created_is_resent_with_the_same_key(
     assert list(fake_api.jobs) == [job.id]
 
 
-@pytest.mark.anyio
 async def test_server_ignoring_keys_gives_a_typed_error_not_a_duplicate(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -138,7 +131,6 @@ async def test_server_ignoring_keys_gives_a_typed_error_not_a_duplicate(
     assert info.value.idempotency_key in str(info.value)
 
 
-@pytest.mark.anyio
 async def test_jobs_this_client_returned_are_not_candidates(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -154,7 +146,6 @@ async def test_jobs_this_client_returned_are_not_candidates(
     assert mine.id != second.id and len(fake_api.jobs) == 2
 
 
-@pytest.mark.anyio
 async def test_reads_retry_5xx_and_honour_retry_after_ms(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -172,7 +163,6 @@ async def test_reads_retry_5xx_and_honour_retry_after_ms(
     assert len(fake_api.sent("GET", "/v1/status")) == 4
 
 
-@pytest.mark.anyio
 async def test_reads_give_up_with_typed_errors(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -196,7 +186,6 @@ async def test_reads_give_up_with_typed_errors(
     assert len(fake_api.sent("GET", "/v1/status")) == 8  # FAST_RETRY.max_attempts
 
 
-@pytest.mark.anyio
 async def test_generate_seeds_waits_and_downloads(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -226,7 +215,6 @@ async def test_generate_seeds_waits_and_downloads(
     assert all("authorization" not in r.headers for r in downloads)
 
 
-@pytest.mark.anyio
 async def test_generate_omits_what_the_model_does_not_take(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -237,7 +225,6 @@ async def test_generate_omits_what_the_model_does_not_take(
     assert result.seed is None and result.seeds == ()
 
 
-@pytest.mark.anyio
 async def test_downloads_retry_and_report_expired_urls(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -257,7 +244,6 @@ async def test_downloads_retry_and_report_expired_urls(
             await client._download(done, 1, {})
 
 
-@pytest.mark.anyio
 async def test_wait_reports_failure_cancel_and_deadline(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -283,7 +269,6 @@ async def test_wait_reports_failure_cancel_and_deadline(
         assert timeout.value.last_status == "queued"
 
 
-@pytest.mark.anyio
 async def test_wait_honours_retry_after_on_status_replies(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -304,7 +289,6 @@ async def test_wait_honours_retry_after_on_status_replies(
         assert loop.time() - started >= 0.3
 
 
-@pytest.mark.anyio
 async def test_cancel_of_a_finished_job_returns_it(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -322,7 +306,6 @@ async def test_cancel_of_a_finished_job_returns_it(
         assert (await client.cancel(job.id)).status == "completed"
 
 
-@pytest.mark.anyio
 async def test_task_cancellation_during_generate_cancels_the_remote_job(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -344,7 +327,6 @@ async def test_task_cancellation_during_generate_cancels_the_remote_job(
     assert len(fake_api.sent("GET", f"/v1/jobs/{job_id}")) == polls  # nothing keeps polling
 
 
-@pytest.mark.anyio
 async def test_old_deployments_sending_only_job_id(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -353,7 +335,6 @@ async def test_old_deployments_sending_only_job_id(
         assert (await client.submit(MODEL, {"prompt": "a"})).id == "legacy-1"
 
 
-@pytest.mark.anyio
 async def test_the_pace_of_a_model_is_learned_from_finished_jobs(
     mock_client: Callable[..., AsyncClient],
 ) -> None:
@@ -377,7 +358,6 @@ async def test_the_pace_of_a_model_is_learned_from_finished_jobs(
         assert client._schedule(fresh, 0.0).estimate == pytest.approx(2.0)
 
 
-@pytest.mark.anyio
 async def test_an_unreadable_job_list_leaves_the_outcome_unknown(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -389,7 +369,6 @@ async def test_an_unreadable_job_list_leaves_the_outcome_unknown(
     assert len(keys(fake_api)) == 1  # not resent blindly
 
 
-@pytest.mark.anyio
 async def test_downloads_follow_redirects(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:

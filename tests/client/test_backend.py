@@ -36,7 +36,6 @@ def test_no_key_starts_the_embedded_server_once_and_says_so(
     assert "local preview engine" in lines[0] and "NAIVE_API_KEY" in lines[0]
 
 
-@pytest.mark.anyio
 @pytest.mark.usefixtures("fresh_local_backend")
 async def test_async_client_uses_the_embedded_server_too() -> None:
     async with AsyncClient() as client:

@@ -95,7 +95,6 @@ def echo_the_key(fake_api: FakeAPI) -> None:
     fake_api.script[("GET", "/v1/usage")] = [httpx.ConnectError(f"proxy said {CANARY_KEY}")]
 
 
-@pytest.mark.anyio
 async def test_a_key_echoed_by_the_server_is_scrubbed(fake_api: FakeAPI) -> None:
     echo_the_key(fake_api)
     client = AsyncClient(

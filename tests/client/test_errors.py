@@ -66,7 +66,6 @@ def test_error_details_are_kept() -> None:
     assert "0.4 credits" in str(credits) and "$0.02" in str(credits)
 
 
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("status", "code", "expected"),
     [
@@ -101,7 +100,6 @@ async def test_errors_map_code_first_then_status(
     assert info.value.status == status
 
 
-@pytest.mark.anyio
 async def test_non_json_errors_map_by_status(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -111,7 +109,6 @@ async def test_non_json_errors_map_by_status(
             await client.status()
 
 
-@pytest.mark.anyio
 async def test_server_fields_are_carried(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
@@ -132,7 +129,6 @@ async def test_server_fields_are_carried(
     assert str(info.value).endswith("Drop input.foo.")
 
 
-@pytest.mark.anyio
 async def test_insufficient_credits_reports_the_price(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:

@@ -30,7 +30,7 @@ from naive_nb.errors import (
 from naive_nb.local import LocalServer, serve_local
 
 from ..conftest import CANARY_KEY
-from .conftest import FAST_RETRY, scaled_schedule
+from .conftest import FAST_RETRY
 
 MODEL = "fal-ai/flux/schnell"
 
@@ -201,9 +201,7 @@ def test_connection_and_timeout_errors(local_server: LocalServer) -> None:
 def test_expired_result_files() -> None:
     with (
         serve_local(api_key=CANARY_KEY, time_scale=0.01, rate_limit=None, file_ttl=0.0) as server,
-        Client(
-            CANARY_KEY, base_url=server.url, retry=FAST_RETRY, poll_schedule=scaled_schedule
-        ) as client,
+        Client(CANARY_KEY, base_url=server.url, retry=FAST_RETRY) as client,
         pytest.raises(NotFoundError, match="expire"),
     ):
         client.generate("gone")

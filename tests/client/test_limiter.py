@@ -3,8 +3,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from naive_nb._limiter import Gate, Limiter
 
 
@@ -80,7 +78,6 @@ def test_stale_budget_replies_do_not_roll_the_window_back() -> None:
     assert not gate.admit(10).go
 
 
-@pytest.mark.anyio
 async def test_limiter_holds_concurrent_callers_until_the_probe_returns() -> None:
     limiter = Limiter()
     order: list[str] = []
@@ -104,7 +101,6 @@ async def test_limiter_holds_concurrent_callers_until_the_probe_returns() -> Non
     assert len(order) == 6
 
 
-@pytest.mark.anyio
 async def test_jobs_in_flight_cap() -> None:
     limiter = Limiter(max_jobs_in_flight=2)
     active = peak = 0

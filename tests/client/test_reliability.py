@@ -57,7 +57,6 @@ def jobs_per_prompt(server: LocalServer) -> dict[str, list[str]]:
     return found
 
 
-@pytest.mark.anyio
 async def test_1000_submits_under_faults_give_exactly_one_job_each_with_idempotency() -> None:
     with serve_local(api_key=CANARY_KEY, faults=faulty(True), **SLOW) as server:
         outcomes = await submit_all(server)
@@ -72,7 +71,6 @@ async def test_1000_submits_under_faults_give_exactly_one_job_each_with_idempote
         assert created[f"logical submit {i}"] == [job.id]
 
 
-@pytest.mark.anyio
 async def test_1000_submits_without_server_idempotency_never_duplicate_silently() -> None:
     with serve_local(api_key=CANARY_KEY, faults=faulty(False), **SLOW) as server:
         outcomes = await submit_all(server)
@@ -93,7 +91,6 @@ async def test_1000_submits_without_server_idempotency_never_duplicate_silently(
     assert orphans <= named
 
 
-@pytest.mark.anyio
 async def test_after_a_429_nothing_is_sent_until_retry_after_then_one_probe(
     local_server: LocalServer,
 ) -> None:

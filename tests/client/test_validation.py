@@ -85,7 +85,6 @@ def test_unknown_model_lists_the_catalog() -> None:
     assert "fal-ai/flux/schnell" in str(exc.value)
 
 
-@pytest.mark.anyio
 async def test_nothing_is_sent_for_bad_input(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
