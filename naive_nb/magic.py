@@ -291,7 +291,7 @@ class NaiveMagics(Magics):
             seconds=seconds,
             images=len(result.images),
             credits=result.credits,
-            job_ids=tuple(result.job_ids),
+            job_ids=tuple(result.job_ids) + tuple(f.job_id for f in result.failures if f.job_id),
             cached=cached,
             message=note if result.ok else "; ".join(f.message for f in result.failures[:2]),
         )

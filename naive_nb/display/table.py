@@ -31,12 +31,18 @@ class Table:
         parts = [f"<p><b>{esc(self.title)}</b></p>"] if self.title else []
         parts.append('<table border="0" cellpadding="3">')
         parts.append(
-            "<tr>" + "".join(f'<th align="left">{esc(str(h))}</th>' for h in self.headers) + "</tr>"
+            "<tr>"
+            + "".join(
+                f'<th align="left" style="text-align:left">{esc(str(h))}</th>' for h in self.headers
+            )
+            + "</tr>"
         )
         for row in self.rows:
             values = ("" if v is None else str(v) for v in row)
             parts.append(
-                "<tr>" + "".join(f'<td align="left">{esc(v)}</td>' for v in values) + "</tr>"
+                "<tr>"
+                + "".join(f'<td align="left" style="text-align:left">{esc(v)}</td>' for v in values)
+                + "</tr>"
             )
         parts.append("</table>")
         parts.extend(f"<p>{esc(note)}</p>" for note in self.notes)
