@@ -59,6 +59,8 @@ class JobClient(Protocol):
 
     def cancel(self, job_id: str) -> Job: ...
 
+    def download(self, job: str | Job) -> list[GeneratedImage]: ...
+
 
 @dataclass(frozen=True)
 class PlannedJob:
@@ -332,8 +334,8 @@ class Runner:
             ImagePayload(
                 data=image.data,
                 content_type=_content_type(image),
-                width=image.width or 0,
-                height=image.height or 0,
+                width=_size(image)[0],
+                height=_size(image)[1],
                 seed=image.seed if image.seed is not None else job.seed,
             )
             for image in images
@@ -347,11 +349,7 @@ class Runner:
     def download(self, finished: Job) -> Sequence[GeneratedImage]:
         if self.downloader is not None:
             return self.downloader(finished)
-        download = getattr(self.client, "download", None)
-        if callable(download):
-            images: Sequence[GeneratedImage] = download(finished)
-            return images
-        return fetch_images(finished)
+        return self.client.download(finished)
 
     def _cancel_all(self, job_ids: Sequence[str]) -> str:
         if not job_ids:
@@ -379,48 +377,20 @@ class Runner:
         return " ".join(parts)
 
 
+def _size(image: GeneratedImage) -> tuple[int, int]:
+    """The reply's width and height, or the file's own when the reply left them out."""
+    if image.width and image.height:
+        return image.width, image.height
+    try:
+        width, height = image.pil.size
+    except Exception:  # not an image Pillow reads: the tile will say so
+        return 0, 0
+    return int(width), int(height)
+
+
 def _content_type(image: GeneratedImage) -> str:
     if image.data[:8] == b"\x89PNG\r\n\x1a\n":
         return "image/png"
     if image.data[:3] == b"\xff\xd8\xff":
         return "image/jpeg"
     return (image.content_type or "application/octet-stream").split(";")[0]
-
-
-def fetch_images(finished: Job, *, attempts: int = 3) -> list[GeneratedImage]:
-    """Download a job's result files (no auth header: result URLs are pre-signed).
-
-    A stand-in until the client exposes its own download; kept small on purpose.
-    """
-    import httpx
-
-    from naive_nb._types import GeneratedImage
-
-    result = finished.result or {}
-    listed = result.get("images")
-    infos: list[Any] = listed if isinstance(listed, list) else []
-    seed = finished.seed
-    images = []
-    with httpx.Client(timeout=30.0, follow_redirects=True) as http:
-        for index, url in enumerate(finished.media_urls):
-            info = infos[index] if index < len(infos) and isinstance(infos[index], dict) else {}
-            for attempt in range(attempts):
-                try:
-                    response = http.get(url)
-                    response.raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    if attempt == attempts - 1:
-                        raise
-                    time.sleep(0.5 * (attempt + 1))
-            images.append(
-                GeneratedImage(
-                    data=response.content,
-                    url=url,
-                    width=info.get("width"),
-                    height=info.get("height"),
-                    seed=seed,
-                    content_type=info.get("content_type"),
-                )
-            )
-    return images
