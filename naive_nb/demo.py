@@ -48,12 +48,12 @@ CELLS: list[tuple[str, str, tuple[str, ...]]] = [
         "markdown",
         "## Seeds side by side\n\n`--seeds` runs one job per seed and lays them out labelled by "
         'seed. Ranges work as in AUTOMATIC1111\'s X/Y/Z plot: `1-4`, `1,5,9`, `"1-10 (+3)"`, '
-        '`"1-10 [4]"`. `-o` keeps the result in a variable.',
+        '`"1-10 [4]"`.',
         (),
     ),
     (
         "code",
-        "%naive a minimalist logo for a tech startup --seeds 1-4 --size square -o logos",
+        "%naive a minimalist logo for a tech startup --seeds 1-4 --size square",
         (),
     ),
     (
@@ -71,12 +71,14 @@ CELLS: list[tuple[str, str, tuple[str, ...]]] = [
     ),
     (
         "markdown",
-        "## The result object\n\nImages, files on disk (with sha256), seeds, job ids and "
-        "credits spent.",
+        "## The result object\n\nThe value of a `%naive` cell is a result: images, files on "
+        "disk (with sha256), seeds, job ids and credits spent. Keep it with `r = %naive ...` (or "
+        "`-o r`, or `_`). This request was made above, so it comes from the cache.",
         (),
     ),
     (
         "code",
+        "logos = %naive a minimalist logo for a tech startup --seeds 1-4 --size square\n"
         "print(logos)\n"
         "print(logos.seeds, logos.credits)\n"
         "print(logos.images[0].path.name, logos.images[0].sha256[:16], logos.images[0].pil.size)",

@@ -61,12 +61,14 @@ def summary_text(summary: Summary) -> str:
         return (
             f"naive FAILED after {summary.seconds:.1f}s | jobs {ids} | {summary.message}".rstrip()
         )
-    from_disk = f" ({summary.cached} from cache, 0 credits)" if summary.cached else ""
     images = "image" if summary.images == 1 else "images"
-    text = (
-        f"naive done: {summary.images} {images}{from_disk} in {summary.seconds:.1f}s | "
-        f"{_credits(summary.credits)} credits | jobs {ids}"
-    )
+    all_cached = summary.cached and summary.cached == len(summary.job_ids)
+    if all_cached:  # nothing was sent: say so instead of timing a disk read
+        cost = f" ({summary.cached} from cache: 0 requests, 0 credits)"
+    else:
+        cached = f" ({summary.cached} from cache)" if summary.cached else ""
+        cost = f"{cached} in {summary.seconds:.1f}s | {_credits(summary.credits)} credits"
+    text = f"naive done: {summary.images} {images}{cost} | jobs {ids}"
     return f"{text} | {summary.message}" if summary.message else text
 
 

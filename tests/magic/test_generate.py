@@ -141,7 +141,7 @@ def test_seeded_rerun_is_served_from_disk_with_zero_requests(
     assert len(local_server.request_log) == requests
     assert second.job_ids == first.job_ids
     assert second.credits == 0
-    assert "2 from cache, 0 credits" in captured.stdout
+    assert "2 from cache: 0 requests, 0 credits" in captured.stdout
     third = online.run("%naive a tree --seeds 1-2 --size square --refresh")
     assert third.job_ids != first.job_ids
 
