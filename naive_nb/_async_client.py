@@ -178,7 +178,7 @@ class AsyncClient:
 
     @property
     def backend(self) -> str:
-        """``"hosted"`` or ``"local preview engine"``."""
+        """``"hosted"``, ``"custom"`` (another address) or ``"local preview engine"``."""
         return self._backend.label
 
     def __repr__(self) -> str:

@@ -3,9 +3,11 @@
 Peer SDKs poll at a fixed interval (0.1-2 s), which either floods the API or detects completion
 late. Jobs here come with an estimate, and actual durations cluster around it (about +-20 %), so:
 
-1. The first look is just after the estimate (``first`` = 1.05 x estimate after submit). About
-   60 % of the jobs are done by then and cost one status request; the lag of those is at most
-   a quarter of the estimate, and a tenth at the median.
+1. The first look is just after the estimate (``first`` = 1.08 x estimate after submit). About
+   70 % of the jobs are done by then and cost one status request; the detection lag of those is
+   at most 0.28 x the estimate. (Looking earlier costs requests; later costs lag: with the
+   spread around the estimate, 1.08 keeps the median lag under 0.1 x the estimate and the
+   requests near 1.3 per job.)
 2. A job still processing usually reports ``progress``; with the time it has been running, that
    predicts its end, and the next look goes just after it. Integer percentages round down, so
    the prediction errs late by about 1 %: the look lands after completion, not before.
@@ -35,7 +37,7 @@ class PollSchedule:
         cap: float = 10.0,
         floor: float = 0.02,
         default_estimate: float = 5.0,
-        first: float = 1.05,
+        first: float = 1.08,
         jitter: float = 0.02,
         predictions: int = 2,
     ) -> None:

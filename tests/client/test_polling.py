@@ -50,7 +50,7 @@ def test_jobs_reporting_progress_need_about_one_and_a_half_polls(estimate: float
     assert statistics.mean(polls) <= 1.6
     # a predicted look lands at least 50 ms after the predicted end (rendering, the reply)
     assert statistics.median(lags) <= max(0.1 * estimate, 0.06)
-    assert lags[int(0.95 * len(lags))] <= 0.25 * estimate
+    assert lags[int(0.95 * len(lags))] <= 0.3 * estimate  # early finishers wait for 1.08 x
 
 
 @pytest.mark.parametrize("estimate", [0.5, 5.0, 15.0])
@@ -65,19 +65,19 @@ def test_jobs_without_progress_still_take_few_polls(estimate: float) -> None:
     assert max(polls) <= 3
     # without progress there is nothing to predict from: the median lag is ~0.11 x estimate
     assert statistics.median(lags) <= 0.125 * estimate
-    assert lags[int(0.95 * len(lags))] <= 0.25 * estimate
+    assert lags[int(0.95 * len(lags))] <= 0.3 * estimate  # early finishers wait for 1.08 x
 
 
 def test_first_look_is_just_after_the_estimate() -> None:
     schedule = PollSchedule(10.0, start=100.0, rng=random.Random(0))
-    assert 110.2 <= schedule.next_at() <= 110.8
+    assert 110.6 <= schedule.next_at() <= 111.0
 
 
 def test_progress_predicts_the_end() -> None:
     schedule = PollSchedule(10.0, start=0.0, rng=random.Random(0))
-    # at t=10.5, running since t=1.5, 75 % done: ends at 1.5 + 9 / 0.75 = 13.5
-    schedule.observe(now=10.5, status="processing", progress=75, running_since=1.5)
-    assert 13.5 < schedule.next_at() <= 13.8
+    # at t=10.8, running since t=1.8, 75 % done: ends at 1.8 + 9 / 0.75 = 13.8
+    schedule.observe(now=10.8, status="processing", progress=75, running_since=1.8)
+    assert 13.8 < schedule.next_at() <= 14.1
 
 
 def test_predictions_are_bounded_then_it_backs_off() -> None:
@@ -115,4 +115,4 @@ def test_tiny_estimates_respect_the_floor() -> None:
 
 def test_unknown_estimate_uses_the_default() -> None:
     schedule = PollSchedule(None, start=0.0, rng=random.Random(0), default_estimate=4.0)
-    assert 4.1 <= schedule.next_at() <= 4.3
+    assert 4.2 <= schedule.next_at() <= 4.45
