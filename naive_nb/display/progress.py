@@ -32,10 +32,14 @@ def progress_text(state: ProgressState) -> str:
     filled = round(state.fraction * BAR_WIDTH)
     bar = "#" * filled + "." * (BAR_WIDTH - filled)
     status = state.status
-    if state.status == "processing" and state.progress is not None:
-        status = f"processing {state.progress:.0f}%"
-    estimate = f" / ~{state.estimated_seconds:.0f}s" if state.estimated_seconds else ""
-    jobs = f" | job {state.jobs_done + 1}/{state.jobs_total}" if state.jobs_total > 1 else ""
+    if state.status == "processing" and (state.progress is not None or state.estimated_seconds):
+        status = f"processing {state.job_fraction * 100:.0f}%"
+    estimate = ""
+    if state.estimated_seconds:
+        shown = f"{state.estimated_seconds:.1f}".rstrip("0").rstrip(".")  # 1.5, 8, 15
+        estimate = f" / ~{shown}s"
+    sweep = state.jobs_total > 1 and not state.status.startswith("submitting")
+    jobs = f" | job {state.jobs_done + 1}/{state.jobs_total}" if sweep else ""
     return (
         f"naive [{bar}] {status} | {state.elapsed:.1f}s{estimate}{jobs} | "
         f"id {_short(state.job_id)} | ~{_credits(state.estimated_credits)} credits"

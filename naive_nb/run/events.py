@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 class ProgressState:
     """A snapshot of a run while it polls (one run = one or more jobs, e.g. a seed sweep)."""
 
-    status: str  # "submitting" | "queued" | "processing" | "downloading" | "cached"
+    status: str  # "submitting [k/n]" | "queued" | "processing" | "completed" | "downloading"
     elapsed: float
     job_id: str | None = None
     progress: float | None = None  # 0-100 for the current job, when the server says
@@ -23,15 +23,23 @@ class ProgressState:
     jobs_total: int = 1
 
     @property
+    def job_fraction(self) -> float:
+        """Completion of the current job, 0-1: the server's %, moved on by the clock."""
+        if self.status == "queued" or self.status.startswith("submitting"):
+            return 0.0
+        current = (self.progress or 0.0) / 100.0
+        if self.estimated_seconds and self.status == "processing":
+            # the server's % only arrives with a poll, and polls are sparse (paced by the
+            # estimate): between them, move with the clock against the estimate, never past 95 %
+            by_clock = min(0.95, self.elapsed / max(self.estimated_seconds, 0.001))
+            current = max(current, by_clock)
+        return min(1.0, current)
+
+    @property
     def fraction(self) -> float:
         """Overall completion, 0-1, from finished jobs plus the current one's progress."""
-        current = (self.progress or 0.0) / 100.0
-        if self.progress is None and self.estimated_seconds:
-            current = min(0.95, self.elapsed / max(self.estimated_seconds, 0.001))
-        if self.status == "queued":
-            current = 0.0
         total = max(1, self.jobs_total)
-        return max(0.0, min(1.0, (self.jobs_done + current) / total))
+        return max(0.0, min(1.0, (self.jobs_done + self.job_fraction) / total))
 
 
 @dataclass(frozen=True)

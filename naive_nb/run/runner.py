@@ -202,9 +202,9 @@ class Runner:
         done_ids: set[str] = set()
         try:
             for job in todo:
-                self.on_progress(
-                    ProgressState("submitting", 0.0, jobs_done=len(submitted), jobs_total=total)
-                )
+                # "submitting 2/4": nothing is done yet, so the bar stays at 0 until jobs finish
+                label = f"submitting {len(submitted) + 1}/{total}" if total > 1 else "submitting"
+                self.on_progress(ProgressState(label, 0.0, jobs_done=0, jobs_total=total))
                 try:
                     accepted = self.client.submit(
                         job.model, job.input, on_submitted=self._journaller(job)
@@ -259,7 +259,6 @@ class Runner:
     ) -> JobRecord | FailedJob:
         from naive_nb.errors import JobCancelled, JobFailed, NaiveError, WaitTimeout
 
-        self._progress(accepted, index, total)
         try:
             # by id, not by Job: the client then looks once at once and paces the rest by the
             # job's age, so a job that finished while an earlier one was waited for returns now
