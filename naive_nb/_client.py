@@ -18,11 +18,21 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import queue
+import random
 import threading
 from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
-from naive_nb._async_client import DEFAULT_MODEL, DEFAULT_WAIT_TIMEOUT, AsyncClient, JobCallback
+import httpx
+
+from naive_nb._async_client import (
+    DEFAULT_MODEL,
+    DEFAULT_WAIT_TIMEOUT,
+    AsyncClient,
+    JobCallback,
+    ScheduleFactory,
+)
+from naive_nb._retry import RetryPolicy
 from naive_nb._types import GeneratedImage, Job, ModelInfo, Price, Result
 
 __all__ = ["Client", "LoopThread"]
@@ -152,16 +162,33 @@ class Client:
         api_key: str | None = None,
         *,
         base_url: str | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        max_jobs_in_flight: int = 8,
+        validate: bool = True,
         on_submitted: JobCallback | None = None,
         on_update: JobCallback | None = None,
-        **options: Any,
+        transport: httpx.AsyncBaseTransport | None = None,
+        poll_schedule: ScheduleFactory | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self._thread = LoopThread.get()
         self._on_submitted = on_submitted
         self._on_update = on_update
 
         async def build() -> AsyncClient:
-            return AsyncClient(api_key, base_url=base_url, **options)
+            # Callbacks stay here: the sync client hands them to the calling thread per call.
+            return AsyncClient(
+                api_key,
+                base_url=base_url,
+                timeout=timeout,
+                retry=retry,
+                max_jobs_in_flight=max_jobs_in_flight,
+                validate=validate,
+                transport=transport,
+                poll_schedule=poll_schedule,
+                rng=rng,
+            )
 
         self._async = self._thread.run(build())
 
