@@ -74,6 +74,7 @@ ScheduleFactory = Callable[[float | None, float], PollSchedule]
 # How far back (seconds) a reconciliation looks for a job a lost submit may have created; wide
 # enough to absorb clock skew between us and the server.
 _RECONCILE_SKEW = 30.0
+_RULE_OUT_LOOKS = 10  # candidate details fetched per reconciliation, at most
 _SEED_RANGE = 2**31  # seeds we pick fit every provider's integer type
 
 _BY_CODE: dict[str, type[APIError]] = {
@@ -445,7 +446,7 @@ class AsyncClient:
             )
             if decision.action is Action.RAISE:
                 if may_have_created(failure):
-                    found, candidates = await self._reconcile(model, key, started_wall)
+                    found, candidates = await self._reconcile(model, data, key, started_wall)
                     if found is not None:
                         return await self._accepted(found, on_submitted)
                     if candidates:
@@ -458,7 +459,7 @@ class AsyncClient:
                     key,
                     decision.reason,
                 )
-                found, candidates = await self._reconcile(model, key, started_wall)
+                found, candidates = await self._reconcile(model, data, key, started_wall)
                 if found is not None:
                     return await self._accepted(found, on_submitted)
                 if candidates:
@@ -471,7 +472,7 @@ class AsyncClient:
         return job
 
     async def _reconcile(
-        self, model: str, key: str, started_wall: float
+        self, model: str, data: dict[str, Any], key: str, started_wall: float
     ) -> tuple[Job | None, list[Job]]:
         """Look for the job a lost submit may have created.
 
@@ -502,6 +503,8 @@ class AsyncClient:
             recent = created is None or created >= since
             if job.model == model and recent and job.id not in self._known_set:
                 candidates.append(job)
+        if candidates:
+            candidates = await self._rule_out(candidates, data)
         oldest = items[-1].created_at if items else None
         covered = len(items) < limit or (oldest is not None and oldest.timestamp() < since)
         if not candidates and not covered and not self._server_keeps_keys:
@@ -510,6 +513,29 @@ class AsyncClient:
                 key, [], "the job list does not reach back to this submit"
             )
         return None, candidates
+
+    async def _rule_out(self, candidates: list[Job], data: dict[str, Any]) -> list[Job]:
+        """Drop candidates whose result shows another request (a different prompt or seed).
+
+        Only a finished job reports them; the rest stay candidates. A few looks at most.
+        """
+        kept: list[Job] = []
+        for index, job in enumerate(candidates):
+            if index >= _RULE_OUT_LOOKS:
+                kept.extend(candidates[index:])
+                break
+            try:
+                detail = await self.get(job.id)
+            except NaiveError:
+                kept.append(job)
+                continue
+            result = detail.result or {}
+            prompt, seed = result.get("prompt"), result.get("seed")
+            other_prompt = isinstance(prompt, str) and prompt != data.get("prompt")
+            other_seed = isinstance(seed, int) and "seed" in data and seed != data["seed"]
+            if not (other_prompt or other_seed):
+                kept.append(detail)
+        return kept
 
     async def _submit_error(
         self, outcome: _Attempt, model: str, data: dict[str, Any]

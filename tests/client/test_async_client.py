@@ -381,3 +381,40 @@ async def test_downloads_follow_redirects(
         images = await client.download(done)
     assert images[0].data == PNG_1x1
     assert any(r.url.path == "/moved.png" for r in fake_api.requests)
+
+
+def someone_elses_job(fake_api: FakeAPI, *, finished: bool) -> None:
+    """A keyless job of the same model, made by another process (the server ignores keys)."""
+    fake_api.jobs["other"] = {
+        "id": "other",
+        "status": "completed" if finished else "queued",
+        "model": MODEL,
+        "created_at": "2030-01-01T00:00:00Z",
+        "metadata": {"estimated_seconds": 0.05},
+        "result": {"prompt": "someone else's", "seed": 1} if finished else None,
+        "_input": {"prompt": "someone else's", "seed": 1},
+        "_polls": -(10**6),
+    }
+
+
+async def test_a_finished_candidate_for_another_request_is_ruled_out(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    someone_elses_job(fake_api, finished=True)
+    fake_api.script[SUBMIT] = [httpx.ReadTimeout("slow")]
+    async with mock_client() as client:
+        job = await client.submit(MODEL, {"prompt": "mine", "seed": 2})
+    assert job.id != "other" and len(keys(fake_api)) == 2  # resent: nothing of ours existed
+    assert fake_api.sent("GET", "/v1/jobs/other")
+
+
+async def test_an_unfinished_candidate_keeps_the_outcome_unknown(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    someone_elses_job(fake_api, finished=False)
+    fake_api.script[SUBMIT] = [httpx.ReadTimeout("slow")]
+    async with mock_client() as client:
+        with pytest.raises(SubmissionOutcomeUnknown) as info:
+            await client.submit(MODEL, {"prompt": "mine", "seed": 2})
+    assert [c.id for c in info.value.candidates] == ["other"]
+    assert len(keys(fake_api)) == 1
