@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
 import pytest
 
+from naive_nb._async_client import AsyncClient
 from naive_nb._client import Client
 from naive_nb._retry import RetryPolicy
 from naive_nb.errors import (
@@ -30,7 +32,7 @@ from naive_nb.errors import (
 from naive_nb.local import LocalServer, serve_local
 
 from ..conftest import CANARY_KEY
-from .conftest import FAST_RETRY
+from .conftest import FAST_RETRY, run_in_fresh_thread
 
 MODEL = "fal-ai/flux/schnell"
 
@@ -91,10 +93,15 @@ def test_submit_get_wait_jobs_cancel(client: Client) -> None:
         client.wait(slow.id)
 
 
-def test_job_errors(client: Client) -> None:
+def test_job_errors(client: Client, local_server: LocalServer) -> None:
     with pytest.raises(JobFailed) as failed:
         client.generate("this one will [fail]")
     assert "injected failure" in str(failed.value) and failed.value.job_id
+    local_server.faults.job_failure_rate = 1.0
+    local_server.faults.job_failure_message = "NSFW content detected."
+    with pytest.raises(JobFailed, match="NSFW content detected"):
+        client.generate("a harmless cat")
+    local_server.faults.job_failure_rate = 0.0
     slow = client.submit("fal-ai/flux-pro/v1.1", {"prompt": "c"})
     with pytest.raises(WaitTimeout) as timeout:
         client.wait(slow.id, timeout=0.01)
@@ -228,3 +235,26 @@ def test_download_a_finished_job(client: Client) -> None:
     running = client.submit("fal-ai/flux-pro/v1.1", {"prompt": "e"})
     with pytest.raises(ConflictError, match="still"):
         client.download(running.id)
+
+
+def test_jobs_in_flight_are_capped(local_server: LocalServer) -> None:
+    async def five(client: AsyncClient) -> None:
+        await asyncio.gather(*(client.generate(f"capped {i}") for i in range(5)))
+
+    async def main() -> None:
+        async with AsyncClient(
+            CANARY_KEY, base_url=local_server.url, max_jobs_in_flight=2, retry=FAST_RETRY
+        ) as client:
+            await five(client)
+
+    run_in_fresh_thread(lambda: asyncio.run(main()))
+    jobs = local_server.state.all_jobs()
+    assert len(jobs) == 5
+    for job in jobs:
+        open_then = [
+            other
+            for other in jobs
+            if other.created_at <= job.created_at
+            and (other.completed_at is None or other.completed_at > job.created_at)
+        ]
+        assert len(open_then) <= 2
