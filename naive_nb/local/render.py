@@ -19,6 +19,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import io
+import math
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +59,11 @@ def palette(prompt: str, negative_prompt: str = "") -> list[tuple[int, int, int]
     """Five colours from the prompt's words; each word pulls the hue, so near prompts look akin."""
     words = [w.lower() for w in prompt.split() if w.strip()] or [""]
     hues = [int.from_bytes(_digest("word", w)[:2], "big") / 65535 for w in words]
-    base = sum(hues) / len(hues)
+    # a circular mean: an arithmetic one of many random hues always drifts to 0.5 (blue), so
+    # every long prompt would look alike; this one stays spread, and shared words pull together
+    x = sum(math.cos(2 * math.pi * h) for h in hues)
+    y = sum(math.sin(2 * math.pi * h) for h in hues)
+    base = (math.atan2(y, x) / (2 * math.pi)) % 1.0
     shift = int.from_bytes(_digest("neg", negative_prompt)[:2], "big") / 65535 * 0.2
     colours = []
     for i in range(5):
@@ -108,8 +113,6 @@ def _alpha(colour: tuple[int, int, int], a: int) -> tuple[int, int, int, int]:
 
 
 def _polygon(cx: float, cy: float, r: float, sides: int, angle: float) -> list[tuple[float, float]]:
-    import math
-
     return [
         (
             cx + r * math.cos(angle + 2 * math.pi * k / sides),
@@ -164,8 +167,6 @@ def _flow(
     detail: int,
     sides: int,
 ) -> None:
-    import math
-
     for i in range(detail):
         y0 = rng.uniform(0, h)
         amp = rng.uniform(0.02, 0.15) * h
