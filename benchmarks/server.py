@@ -32,8 +32,20 @@ def free_port() -> int:
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "naive_nb.cli", "serve", "--port", str(port), "--api-key", KEY,
-         "--rate-limit", "0", "--time-scale", "0"],
+        [
+            sys.executable,
+            "-m",
+            "naive_nb.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--api-key",
+            KEY,
+            "--rate-limit",
+            "0",
+            "--time-scale",
+            "0",
+        ],
         stdout=subprocess.DEVNULL,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
@@ -50,8 +62,9 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
 
 async def hammer(port: int, path: str, seconds: float, concurrency: int) -> tuple[int, list[float]]:
     """Send GETs on `concurrency` keep-alive connections for `seconds`; count 200 answers."""
-    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {KEY}\r\n\r\n"
-               ).encode()
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {KEY}\r\n\r\n"
+    ).encode()
     deadline = time.monotonic() + seconds
     latencies: list[float] = []
     ok = 0
@@ -83,8 +96,14 @@ def render_times(repeats: int) -> dict[str, float]:
     figures: dict[str, list[float]] = {"render": [], "render+jpeg": [], "render+png": []}
     styles = ["flow", "orbs", "facets", "landscape", "rings", "stripes"]
     for i in range(repeats):
-        req = RenderRequest(style=styles[i % len(styles)], prompt="a lighthouse at dusk",
-                            seed=i, width=1024, height=1024, steps=12)
+        req = RenderRequest(
+            style=styles[i % len(styles)],
+            prompt="a lighthouse at dusk",
+            seed=i,
+            width=1024,
+            height=1024,
+            steps=12,
+        )
         started = time.perf_counter()
         image = render(req)
         drawn = time.perf_counter()
@@ -113,18 +132,29 @@ def main() -> None:
 
         auth = {"Authorization": f"Bearer {KEY}"}
         base = f"http://127.0.0.1:{port}"
-        job = httpx.post(f"{base}/v1/images/generate", headers=auth,
-                         json={"input": {"prompt": "bench", "seed": 1}}).json()
+        job = httpx.post(
+            f"{base}/v1/images/generate",
+            headers=auth,
+            json={"input": {"prompt": "bench", "seed": 1}},
+        ).json()
         asyncio.run(hammer(port, "/v1/status", 1.0, args.concurrency))  # warm-up
         rows = []
-        for label, path in [("GET /v1/jobs/{id}", f"/v1/jobs/{job['id']}"),
-                            ("GET /v1/status", "/v1/status")]:
+        for label, path in [
+            ("GET /v1/jobs/{id}", f"/v1/jobs/{job['id']}"),
+            ("GET /v1/status", "/v1/status"),
+        ]:
             ok, latencies = asyncio.run(hammer(port, path, args.seconds, args.concurrency))
             rate = ok / args.seconds
             p50 = statistics.median(latencies) * 1000
             p95 = statistics.quantiles(latencies, n=20)[18] * 1000
-            rows.append((f"{label} requests/s", f"{rate:,.0f}", f">= {STATUS_TARGET:,.0f}",
-                         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, {args.concurrency} connections"))
+            rows.append(
+                (
+                    f"{label} requests/s",
+                    f"{rate:,.0f}",
+                    f">= {STATUS_TARGET:,.0f}",
+                    f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, {args.concurrency} connections",
+                )
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -132,8 +162,14 @@ def main() -> None:
     renders = render_times(args.renders)
     for name, ms in renders.items():
         target = f"<= {RENDER_TARGET_MS:.0f} ms" if name == "render" else "(reported)"
-        rows.append((f"{name} 1024x1024, median", f"{ms:.1f} ms", target,
-                     f"{args.renders} renders, 6 styles, 12 steps"))
+        rows.append(
+            (
+                f"{name} 1024x1024, median",
+                f"{ms:.1f} ms",
+                target,
+                f"{args.renders} renders, 6 styles, 12 steps",
+            )
+        )
 
     print(f"embedded server benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
