@@ -16,12 +16,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import nbformat
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -153,25 +152,15 @@ def _lab_env(home: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+@pytest.fixture
+def page() -> Iterator[Page]:
+    """A fresh Chromium per test. Not shared wider on purpose: Playwright's sync API keeps an
+    event loop running in the main thread while it lives, which breaks a later asyncio.run()."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 1400})
         try:
-            yield browser
+            yield context.new_page()
         finally:
+            context.close()
             browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 1400})
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-def text_of(page: Page, selector: str) -> list[Any]:
-    return page.eval_on_selector_all(selector, "els => els.map(e => e.textContent)")

@@ -18,3 +18,13 @@ def test_jupyterlab_runs_a_notebook_and_renders_widgets(lab: Lab, page: Page) ->
     assert "width: 70%" in (bar.get_attribute("style") or "")
     outputs = page.eval_on_selector_all(".jp-OutputArea-output", "els => els.map(e => e.innerText)")
     assert outputs[-1].strip() == "hi"
+
+
+def test_no_event_loop_is_left_running_for_later_tests() -> None:
+    """Runs after a browser test in this module: Playwright must have let go of the loop."""
+    import asyncio
+
+    async def answer() -> int:
+        return 42
+
+    assert asyncio.run(answer()) == 42
