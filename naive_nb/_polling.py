@@ -10,7 +10,8 @@ late. Jobs here come with an estimate, and actual durations cluster around it (a
    requests near 1.3 per job.)
 2. A job still processing usually reports ``progress``; with the time it has been running, that
    predicts its end, and the next look goes just after it. Integer percentages round down, so
-   the prediction errs late by about 1 %: the look lands after completion, not before.
+   the prediction errs late by up to 1/progress: trusted from ``MIN_PROGRESS`` % on (an early
+   look that reads 1 % of a job 1.7 % done would otherwise plan the next look at 1.7x its end).
 3. Without progress, a running job is looked at when a typical run would end (start + estimate);
    after that (or when a prediction missed), looks follow at 0.1 x estimate, growing x1.5 per
    look up to ``cap`` seconds.
@@ -25,6 +26,9 @@ from __future__ import annotations
 import random
 
 __all__ = ["PollSchedule"]
+
+# below this, a rounded-down integer percentage predicts the end too late to be worth using
+MIN_PROGRESS = 10.0
 
 
 class PollSchedule:
@@ -81,7 +85,7 @@ class PollSchedule:
             self._gap = 0.0
         elif (
             progress is not None
-            and 0 < progress < 100
+            and MIN_PROGRESS <= progress < 100
             and running_since is not None
             and now > running_since
             and self._predictions > 0

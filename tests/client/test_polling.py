@@ -116,3 +116,14 @@ def test_tiny_estimates_respect_the_floor() -> None:
 def test_unknown_estimate_uses_the_default() -> None:
     schedule = PollSchedule(None, start=0.0, rng=random.Random(0), default_estimate=4.0)
     assert 4.2 <= schedule.next_at() <= 4.45
+
+
+def test_an_early_low_progress_reading_does_not_push_the_next_look_late() -> None:
+    # a look 0.06 s into a 3.6 s job reads 1 % (1.7 % rounded down): predicting from it would
+    # plan the next look at 6 s; the schedule keeps to the estimate instead
+    schedule = PollSchedule(3.0, start=0.0, rng=random.Random(0), jitter=0.0)
+    schedule.observe(now=0.06, status="processing", progress=1, running_since=0.0)
+    assert schedule.next_at() == pytest.approx(1.08 * 3.0)
+    # from 10 % on, progress is precise enough to predict the end
+    schedule.observe(now=3.24, status="processing", progress=90, running_since=0.0)
+    assert schedule.next_at() == pytest.approx(3.6 + 0.06, abs=0.01)
