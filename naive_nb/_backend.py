@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +58,14 @@ class Backend:
         return "hosted" if self.base_url == HOSTED_URL else "custom"
 
 
-def resolve_backend(api_key: str | None = None, base_url: str | None = None) -> Backend:
+def resolve_backend(
+    api_key: str | None = None,
+    base_url: str | None = None,
+    *,
+    announce: Callable[[str], None] | None = None,
+) -> Backend:
+    """Where to send requests. ``announce`` receives the one-line notice if the embedded server
+    is started now (default: stderr; the notebook layer shows it as an ordinary output line)."""
     key = api_key if api_key is not None else os.environ.get("NAIVE_API_KEY") or None
     url = base_url if base_url is not None else os.environ.get("NAIVE_BASE_URL") or None
     if key:
@@ -66,11 +74,22 @@ def resolve_backend(api_key: str | None = None, base_url: str | None = None) -> 
         # An explicit address without a key: the caller knows what they point at (a server
         # without auth, a proxy). Do not start the embedded one behind their back.
         return Backend(url.rstrip("/"), None, local=False)
-    server = local_server()
+    server = local_server(announce)
     return Backend(server.url, Secret(server.api_key), local=True)
 
 
-def local_server() -> LocalServer:
+def local_notice(url: str) -> str:
+    return (
+        f"naive-nb: no NAIVE_API_KEY set, so using the local preview engine at {url} "
+        "(offline, procedural images); set NAIVE_API_KEY to use the hosted Naive API."
+    )
+
+
+def _to_stderr(notice: str) -> None:
+    print(notice, file=sys.stderr)
+
+
+def local_server(announce: Callable[[str], None] | None = None) -> LocalServer:
     """The process-wide embedded server, started (and announced) on first use."""
     global _local
     with _local_lock:
@@ -78,10 +97,5 @@ def local_server() -> LocalServer:
             from naive_nb.local import serve_local
 
             _local = serve_local()
-            print(
-                f"naive-nb: no NAIVE_API_KEY set, so using the local preview engine at "
-                f"{_local.url} (offline, procedural images); "
-                "set NAIVE_API_KEY to use the hosted Naive API.",
-                file=sys.stderr,
-            )
+            (announce or _to_stderr)(local_notice(_local.url))
         return _local

@@ -127,9 +127,14 @@ class NaiveMagics(Magics):
     def client(self) -> Client:
         """The client, created on first use (this is when the embedded server may start)."""
         if self._client is None:
+            from naive_nb._backend import resolve_backend
             from naive_nb._client import Client
 
-            self._client = Client(self._api_key.reveal() if self._api_key else None)
+            key = self._api_key.reveal() if self._api_key else None
+            # resolved here first so the embedded server's one-line notice, if it starts now,
+            # is an ordinary output line rather than a pink stderr block
+            resolve_backend(key, announce=_show_notice)
+            self._client = Client(key)
         return self._client
 
     def _store(self) -> ResultStore:
@@ -515,6 +520,19 @@ def _display(obj: Any) -> None:
     from IPython.display import display
 
     display(obj)  # type: ignore[no-untyped-call]
+
+
+def _show_notice(notice: str) -> None:
+    """A plain, grey output line (stderr would render it as an error block in Jupyter)."""
+    import html
+
+    from IPython.display import display
+
+    bundle = {
+        "text/plain": notice,
+        "text/html": f'<div style="color:#57606a">{html.escape(notice)}</div>',
+    }
+    display(bundle, raw=True)  # type: ignore[no-untyped-call]
 
 
 def _feed(view: Any) -> Any:

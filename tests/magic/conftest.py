@@ -1,9 +1,9 @@
 """A real IPython shell whose failures raise (jupysql's TestingShell idea), on the embedded server.
 
 Every test gets: a working directory in ``tmp_path`` (so the store, cache and journal land there),
-no key or base URL from the developer's environment, a fresh ``NaiveMagics`` with default config,
-and a client that polls at the server's (scaled) pace, so jobs of 1/100 of their estimate do not
-wait for the unscaled estimate.
+no key or base URL from the developer's environment, and a fresh ``NaiveMagics`` with default
+config. Servers run at 1/100 of real time and announce scaled estimates, so the client's own
+estimate-paced polling keeps the tests fast.
 """
 
 from __future__ import annotations
@@ -17,16 +17,9 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import CapturedIO, capture_output
 
 from naive_nb._client import Client
-from naive_nb._polling import PollSchedule
 from naive_nb.local import LocalServer
 from naive_nb.magic import NaiveMagics
 from tests.conftest import CANARY_KEY
-
-TIME_SCALE = 0.01
-
-
-def fast_schedule(estimate: float | None, start: float) -> PollSchedule:
-    return PollSchedule((estimate or 5.0) * TIME_SCALE, start=start, floor=0.005, cap=0.1)
 
 
 class TestingShell:
@@ -54,7 +47,7 @@ class TestingShell:
         return namespace
 
     def use_client(self, server: LocalServer, api_key: str = CANARY_KEY) -> None:
-        self.magics._client = Client(api_key, base_url=server.url, poll_schedule=fast_schedule)
+        self.magics._client = Client(api_key, base_url=server.url)
 
 
 @pytest.fixture(autouse=True)

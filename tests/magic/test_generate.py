@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -230,3 +231,27 @@ def test_sweep_limits(online: TestingShell) -> None:
         online.run("%naive a fox --seeds 1-8 --steps 1-10")
     table = online.run("%naive price --seeds 1-2 --steps 2,4,6")
     assert table.rows[0][1] == 6
+
+
+def test_without_a_key_the_embedded_server_is_announced_once_as_an_output_line(
+    ip: TestingShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from naive_nb import _backend
+
+    monkeypatch.setenv("NAIVE_LOCAL_TIME_SCALE", "0.01")
+    monkeypatch.setattr(_backend, "_local", None)  # as in a fresh kernel
+    try:
+        _, first = ip.capture("%naive a fox --seed 1 --size square")
+        _, second = ip.capture("%naive a fox --seed 2 --size square")
+    finally:
+        if _backend._local is not None:
+            _backend._local.stop()
+
+    def notices(captured: Any) -> list[str]:
+        texts = [str(out.data.get("text/plain", "")) for out in captured.outputs]
+        return [t for t in texts if "local preview engine at" in t]
+
+    [notice] = notices(first)
+    assert "no NAIVE_API_KEY set" in notice and "set NAIVE_API_KEY" in notice
+    assert "local preview engine" not in first.stderr  # not a pink error block in Jupyter
+    assert notices(second) == []  # once per kernel
