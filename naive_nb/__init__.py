@@ -11,7 +11,35 @@ from typing import TYPE_CHECKING, Any
 
 from naive_nb._version import __version__
 
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors only
+if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real names
+    from naive_nb._async_client import AsyncClient
+    from naive_nb._client import Client
+    from naive_nb._polling import PollSchedule
+    from naive_nb._retry import RetryPolicy
+    from naive_nb._types import GeneratedImage, Job, ModelInfo, Price, Result
+    from naive_nb.errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        BillingBlockedError,
+        ConflictError,
+        InsufficientCreditsError,
+        InvalidModelError,
+        JobCancelled,
+        JobError,
+        JobFailed,
+        NaiveError,
+        NotFoundError,
+        PaymentRequiredError,
+        PermissionDeniedError,
+        ProviderError,
+        RateLimitError,
+        ServerError,
+        SubmissionOutcomeUnknown,
+        ValidationError,
+        WaitTimeout,
+    )
     from naive_nb.local import LocalServer, serve_local
 
 # public name -> module that defines it (imported on first attribute access)
