@@ -101,11 +101,24 @@ def render(req: RenderRequest) -> Image.Image:
     draw = ImageDraw.Draw(image, "RGBA")
     detail = 6 + 3 * max(1, min(req.steps, 50))
     drawer = _STYLES.get(req.style, _orbs)
-    drawer(draw, rng, w, h, colours, detail, sides)
+    drawer(Canvas(draw, rng, w, h, colours, detail, sides))
 
     image = image.point(_contrast_lut(req.guidance))
     _label(image, w, h)
     return image
+
+
+@dataclass(frozen=True)
+class Canvas:
+    """What a style draws with: the surface, its dice, and what the request decided."""
+
+    draw: ImageDraw.ImageDraw
+    rng: random.Random
+    width: int
+    height: int
+    colours: list[tuple[int, int, int]]
+    detail: int  # how many shapes (from the steps)
+    sides: int  # the prompt's motif: sides of its polygons
 
 
 def _alpha(colour: tuple[int, int, int], a: int) -> tuple[int, int, int, int]:
@@ -122,15 +135,9 @@ def _polygon(cx: float, cy: float, r: float, sides: int, angle: float) -> list[t
     ]
 
 
-def _orbs(
-    draw: ImageDraw.ImageDraw,
-    rng: random.Random,
-    w: int,
-    h: int,
-    colours: list[tuple[int, int, int]],
-    detail: int,
-    sides: int,
-) -> None:
+def _orbs(canvas: Canvas) -> None:
+    draw, rng, w, h = canvas.draw, canvas.rng, canvas.width, canvas.height
+    colours, detail, sides = canvas.colours, canvas.detail, canvas.sides
     for i in range(detail):
         r = rng.uniform(0.02, 0.22) * min(w, h) * (1.0 if i < 8 else 0.45)
         x, y = rng.uniform(0, w), rng.uniform(0, h)
@@ -141,15 +148,9 @@ def _orbs(
             draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
 
 
-def _facets(
-    draw: ImageDraw.ImageDraw,
-    rng: random.Random,
-    w: int,
-    h: int,
-    colours: list[tuple[int, int, int]],
-    detail: int,
-    sides: int,
-) -> None:
+def _facets(canvas: Canvas) -> None:
+    draw, rng, w, h = canvas.draw, canvas.rng, canvas.width, canvas.height
+    colours, detail, sides = canvas.colours, canvas.detail, canvas.sides
     for i in range(detail):
         r = rng.uniform(0.04, 0.3) * min(w, h) * (1.0 if i < 6 else 0.5)
         x, y = rng.uniform(0, w), rng.uniform(0, h)
@@ -158,15 +159,9 @@ def _facets(
         draw.line([*points, points[0]], fill=_alpha(colours[0], 200), width=2)
 
 
-def _flow(
-    draw: ImageDraw.ImageDraw,
-    rng: random.Random,
-    w: int,
-    h: int,
-    colours: list[tuple[int, int, int]],
-    detail: int,
-    sides: int,
-) -> None:
+def _flow(canvas: Canvas) -> None:
+    draw, rng, w, h = canvas.draw, canvas.rng, canvas.width, canvas.height
+    colours, detail, sides = canvas.colours, canvas.detail, canvas.sides
     for i in range(detail):
         y0 = rng.uniform(0, h)
         amp = rng.uniform(0.02, 0.15) * h
@@ -181,15 +176,9 @@ def _flow(
         draw.ellipse((x - r, y - r, x + r, y + r), fill=_alpha(colours[4], 160))
 
 
-def _landscape(
-    draw: ImageDraw.ImageDraw,
-    rng: random.Random,
-    w: int,
-    h: int,
-    colours: list[tuple[int, int, int]],
-    detail: int,
-    sides: int,
-) -> None:
+def _landscape(canvas: Canvas) -> None:
+    draw, rng, w, h = canvas.draw, canvas.rng, canvas.width, canvas.height
+    colours, detail, sides = canvas.colours, canvas.detail, canvas.sides
     sun_r = rng.uniform(0.06, 0.14) * min(w, h)
     sx, sy = rng.uniform(0.1, 0.9) * w, rng.uniform(0.1, 0.45) * h
     draw.ellipse((sx - sun_r, sy - sun_r, sx + sun_r, sy + sun_r), fill=_alpha(colours[4], 230))
@@ -208,15 +197,9 @@ def _landscape(
         draw.point((x, y), fill=_alpha((255, 255, 255), 200))
 
 
-def _rings(
-    draw: ImageDraw.ImageDraw,
-    rng: random.Random,
-    w: int,
-    h: int,
-    colours: list[tuple[int, int, int]],
-    detail: int,
-    sides: int,
-) -> None:
+def _rings(canvas: Canvas) -> None:
+    draw, rng, w, h = canvas.draw, canvas.rng, canvas.width, canvas.height
+    colours, detail, sides = canvas.colours, canvas.detail, canvas.sides
     centres = [(rng.uniform(0, w), rng.uniform(0, h)) for _ in range(1 + sides // 2)]
     for i in range(detail):
         cx, cy = centres[i % len(centres)]
@@ -227,19 +210,13 @@ def _rings(
         )
 
 
-def _stripes(
-    draw: ImageDraw.ImageDraw,
-    rng: random.Random,
-    w: int,
-    h: int,
-    colours: list[tuple[int, int, int]],
-    detail: int,
-    sides: int,
-) -> None:
+def _stripes(canvas: Canvas) -> None:
+    draw, rng, w, h = canvas.draw, canvas.rng, canvas.width, canvas.height
+    colours, detail, sides = canvas.colours, canvas.detail, canvas.sides
     for i in range(detail):
         x = rng.uniform(-0.2, 1.0) * w
         width = rng.uniform(0.01, 0.08) * w
-        slant = rng.uniform(-0.3, 0.3) * h
+        slant = rng.uniform(-0.3, 0.3) * h * sides / 5  # the prompt's motif sets the lean
         pts = [(x, 0.0), (x + width, 0.0), (x + width + slant, float(h)), (x + slant, float(h))]
         draw.polygon(pts, fill=_alpha(colours[2 + i % 3], rng.randint(80, 200)))
 
