@@ -14,12 +14,11 @@ from naive_nb.run.journal import JobJournal
 from naive_nb.run.runner import Runner, plan
 from naive_nb.run.store import ResultStore
 from tests.conftest import CANARY_KEY
-from tests.magic.conftest import fast_schedule
 
 
 @pytest.fixture
 def client(local_server: LocalServer) -> Iterator[Client]:
-    with Client(CANARY_KEY, base_url=local_server.url, poll_schedule=fast_schedule) as made:
+    with Client(CANARY_KEY, base_url=local_server.url) as made:
         yield made
 
 
