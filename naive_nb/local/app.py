@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -166,6 +166,10 @@ def api_route(
                     "Enable images for this agent in the Naive dashboard.",
                 )
             response = await handler(request, state, tenant)
+        except ClientDisconnect:
+            # the caller hung up mid-request (Ctrl-C in a notebook): nobody is left to answer,
+            # and it is no server error worth a traceback in anyone's output
+            return Response(status_code=499)
         except ApiError as error:
             error.headers = {**headers, **error.headers}
             return error.response()

@@ -217,3 +217,24 @@ def test_announced_estimate_follows_the_time_scale() -> None:
                 json={"input": {"prompt": "x"}},
             )
             assert reply.json()["estimated_seconds"] == expected
+
+
+def test_a_client_hanging_up_mid_request_is_no_error(
+    local_server: LocalServer, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    caplog.set_level(logging.DEBUG)
+    head = (
+        "POST /v1/images/generate HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {CANARY_KEY}\r\nContent-Type: application/json\r\n"
+        'Content-Length: 200\r\n\r\n{"input": '
+    )
+    with socket.create_connection((local_server.host, local_server.port)) as sock:
+        sock.sendall(head.encode())  # most of the body never comes
+    time.sleep(0.3)
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err + caplog.text
+    assert local_server.jobs() == []
+    assert local_server.request_log[-1].status in (0, 499)  # nobody was there to answer
+    assert httpx.get(f"{local_server.url}/health").status_code == 200
