@@ -9,12 +9,14 @@ the flag and the allowed values. Nothing here touches the network, the disk or I
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 
-from naive_nb.run.params import IMAGE_SIZES, OUTPUT_FORMATS, parse_image_size, parse_param_value
+from naive_nb._validation import IMAGE_SIZES, OUTPUT_FORMATS
+from naive_nb.run.params import parse_image_size, parse_param_value
 from naive_nb.run.sweep import (
     SEED_MAX,
     SweepError,
@@ -29,11 +31,6 @@ JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
 
 class MagicUsageError(ValueError):
     """A line that cannot be run as written; the message says what to write instead."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise MagicUsageError(f"%naive: {message}. See %naive help.")
 
 
 @dataclass(frozen=True)
@@ -103,7 +100,11 @@ class Command:
     limit: int = 20
 
 
-def _tokens(line: str) -> list[str]:
+_QUOTED_DASH = "\x1f"  # marks a quoted token that starts with "-": a word, never a flag
+_OPENING_QUOTE_DASH = re.compile(r"""(^|\s)(["'])-""")
+
+
+def _split(line: str) -> list[str]:
     try:
         return shlex.split(line)
     except ValueError:
@@ -122,6 +123,21 @@ def _tokens(line: str) -> list[str]:
         ) from None
 
 
+def _tokens(line: str) -> tuple[list[str], set[int]]:
+    """The line's tokens, and the positions of those quoted with a leading ``-`` ("-cute").
+
+    shlex drops the quotes, and with them the user's way of saying "this is text, not a flag":
+    a marker put after each opening quote followed by ``-`` survives the split and says so.
+    """
+    marked = _OPENING_QUOTE_DASH.sub(lambda m: m[1] + m[2] + _QUOTED_DASH + "-", line)
+    tokens, quoted = [], set()
+    for index, token in enumerate(_split(marked)):
+        if token.startswith(_QUOTED_DASH + "-"):
+            quoted.add(index)
+        tokens.append(token.replace(_QUOTED_DASH, ""))
+    return tokens, quoted
+
+
 def _option_table(options: Sequence[Option]) -> dict[str, Option]:
     return {flag: option for option in options for flag in option.flags}
 
@@ -134,55 +150,83 @@ def _looks_like_number(token: str) -> bool:
     return True
 
 
-def _check_flags(tokens: Sequence[str], options: Sequence[Option]) -> None:
-    """Refuse unknown flags and flags given twice, before argparse would let the last one win."""
+def _is_flag(token: str) -> bool:
+    return token.startswith("-") and token != "-" and not _looks_like_number(token)
+
+
+def _parse(
+    tokens: list[str],
+    options: Sequence[Option],
+    positional: str | None,
+    quoted: set[int] | frozenset[int] = frozenset(),
+) -> argparse.Namespace:
+    """Options and words of a line; options may come anywhere, ``--`` ends them.
+
+    Refuses unknown flags and flags given twice (argparse would let the last one win). A value
+    may start with ``-`` (``--negative -blurry``, ``--negative=-blurry``, ``--seeds -1``): after a
+    flag that takes a value, the next token is its value unless it is one of the known flags.
+    """
     table = _option_table(options)
+    values: dict[str, Any] = {}
+    for option in options:
+        values[option.dest] = False if option.metavar is None else None
+        if option.repeatable:
+            values[option.dest] = []
     seen: dict[str, str] = {}
-    expects_value = False
-    for token in tokens:
-        if expects_value:
-            expects_value = False
+    words: list[str] = []
+    index, ended = 0, False
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        if ended or (index - 1) in quoted or not _is_flag(token):
+            words.append(token)
             continue
         if token == "--":
-            return
-        if not token.startswith("-") or token == "-" or _looks_like_number(token):
+            ended = True
             continue
-        flag = token.split("=", 1)[0]
-        option = table.get(flag)
-        if option is None:
+        flag, equals, inline = token.partition("=")
+        found = table.get(flag)
+        if found is None:
             known = ", ".join(sorted({o.flags[-1] for o in options}))
             raise MagicUsageError(
-                f"%naive: unknown flag {flag}. Allowed: {known}. "
-                "Quote the prompt if it contains this text."
+                f"%naive: unknown flag {flag}. Allowed: {known}. If {token!r} is text of the "
+                f'prompt, quote it ("{token}") or put it after --; a value that starts with - '
+                "goes after its flag, e.g. --negative=-blurry."
             )
+        option = found
         if option.dest in seen and not option.repeatable:
             raise MagicUsageError(
                 f"%naive: {option.flags[-1]} is given twice ({seen[option.dest]} and {token}); "
                 "keep one."
             )
         seen[option.dest] = token
-        expects_value = option.metavar is not None and "=" not in token
-
-
-def _parser(options: Sequence[Option], positional: str | None) -> _Parser:
-    parser = _Parser(prog="%naive", add_help=False, allow_abbrev=False)
-    for option in options:
         if option.metavar is None:
-            parser.add_argument(*option.flags, dest=option.dest, action="store_true")
-        elif option.repeatable:
-            parser.add_argument(*option.flags, dest=option.dest, action="append", default=[])
+            if equals:
+                raise MagicUsageError(f"%naive: {flag} is a switch; it takes no value.")
+            values[option.dest] = True
+            continue
+        if equals:
+            value = inline
         else:
-            parser.add_argument(*option.flags, dest=option.dest, metavar=option.metavar)
+            following = tokens[index] if index < len(tokens) else None
+            if following is None or (
+                index not in quoted and (following == "--" or following.partition("=")[0] in table)
+            ):
+                raise MagicUsageError(
+                    f"%naive: {flag} needs a value ({option.metavar}), e.g. {flag}=VALUE "
+                    "(that form also takes a value that starts with -)."
+                )
+            value = following
+            index += 1
+        if option.repeatable:
+            values[option.dest].append(value)
+        else:
+            values[option.dest] = value
     if positional:
-        parser.add_argument(positional, nargs="*")
-    return parser
-
-
-def _parse(
-    tokens: list[str], options: Sequence[Option], positional: str | None
-) -> argparse.Namespace:
-    _check_flags(tokens, options)
-    return _parser(options, positional).parse_intermixed_args(tokens)
+        values[positional] = words
+    elif words:
+        raise MagicUsageError(f"%naive: unexpected {' '.join(words)!r}. See %naive help.")
+    return argparse.Namespace(**values)
 
 
 def _int(flag: str, text: str, low: int, high: int) -> int:
@@ -305,11 +349,11 @@ def _run_options(namespace: argparse.Namespace, args: GenerateArgs) -> GenerateA
 
 def parse_line(line: str, cell: str | None = None) -> Command:
     """Parse a ``%naive`` line (or the options line and body of a ``%%naive`` cell)."""
-    tokens = _tokens(line)
+    tokens, quoted = _tokens(line)
     quoted_start = line.lstrip()[:1] in ("'", '"')
     if cell is None and tokens and tokens[0] in SUBCOMMANDS and not quoted_start:
-        return _subcommand(tokens[0], tokens[1:])
-    namespace = _parse(tokens, (*GENERATION_OPTIONS, *RUN_OPTIONS), "words")
+        return _subcommand(tokens[0], tokens[1:], {i - 1 for i in quoted if i})
+    namespace = _parse(tokens, (*GENERATION_OPTIONS, *RUN_OPTIONS), "words", quoted)
     words = list(namespace.words)
     if cell is not None:
         if words:
@@ -322,13 +366,13 @@ def parse_line(line: str, cell: str | None = None) -> Command:
     return Command("generate", generate=args)
 
 
-def _subcommand(name: str, rest: list[str]) -> Command:
+def _subcommand(name: str, rest: list[str], quoted: set[int]) -> Command:
     if name in ("models", "status", "help", "login"):
         if rest:
             raise MagicUsageError(f"%naive {name} takes no arguments; got {' '.join(rest)!r}.")
         return Command(name)
     if name == "price":
-        namespace = _parse(rest, GENERATION_OPTIONS, "words")
+        namespace = _parse(rest, GENERATION_OPTIONS, "words", quoted)
         return Command(name, generate=_generation(namespace, namespace.words))
     if name == "jobs":
         namespace = _parse(rest, JOBS_OPTIONS, None)
@@ -341,7 +385,7 @@ def _subcommand(name: str, rest: list[str]) -> Command:
         return Command(name, status=status, limit=limit)
     # get / cancel / resume take a job id (resume: optional, default all pending)
     options = RUN_OPTIONS[:1] if name == "get" else ()
-    namespace = _parse(rest, options, "ids")
+    namespace = _parse(rest, options, "ids", quoted)
     ids = list(namespace.ids)
     if name == "resume" and not ids:
         return Command(name)
@@ -349,7 +393,15 @@ def _subcommand(name: str, rest: list[str]) -> Command:
         raise MagicUsageError(
             f"%naive {name} takes one job id, e.g. %naive {name} 1f0c...; see %naive jobs."
         )
-    command = Command(name, job_id=ids[0])
+    job_id = ids[0]
+    if "/" in job_id or len(job_id) > 200:  # the client's rule: an id is one path segment
+        raise MagicUsageError(
+            f"%naive {name}: {job_id!r} is not a job id. A job id is what the API gave the job "
+            "when it accepted it, e.g. 3f2b8c1e-7d4a-4e0b-9c51-2a6f0e8d1b7c: the progress line "
+            "and the summary show it, and %naive jobs lists your recent ones."
+            + (" (Model ids go after --model.)" if "/" in job_id else "")
+        )
+    command = Command(name, job_id=job_id)
     if name == "get" and namespace.out is not None:
         command.generate.out = namespace.out
     return command

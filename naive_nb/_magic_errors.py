@@ -21,6 +21,20 @@ SET_KEY = (
 )
 
 
+# the flag that sets each input key, so a refusal says what to change in the cell
+FLAGS = {
+    "input.seed": "--seed",
+    "input.num_images": "--num",
+    "input.image_size": "--size",
+    "input.num_inference_steps": "--steps",
+    "input.guidance_scale": "--guidance",
+    "input.output_format": "--format",
+    "input.negative_prompt": "--negative",
+    "input.enable_safety_checker": "--no-safety",
+}
+EMPTY_PROMPT = "The prompt is empty. Write it after %naive, or in the cell body of %%naive."
+
+
 class NaiveUsageError(UsageError):
     """Shown as one line without a traceback, and still fails the cell (so nbclient stops).
 
@@ -55,11 +69,18 @@ def _client_message(error: Exception) -> str | None:
             f"Cannot reach the Naive API: {text} Without NAIVE_API_KEY and NAIVE_BASE_URL, "
             "naive-nb uses its local preview engine instead."
         )
+    if isinstance(error, e.WaitTimeout):
+        return (
+            f"Job {error.job_id} is still {error.last_status} after {error.timeout:g} s. It keeps "
+            f"running on the server (and may be charged): collect it later with "
+            f"%naive resume {error.job_id}, or stop it with %naive cancel {error.job_id}."
+        )
     if isinstance(error, e.NaiveError):
         return (
             text.replace("`client.models()`", "%naive models")
             .replace("client.jobs()", "%naive jobs")
             .replace("client.get(", "%naive get (")
+            .replace("GET /v1/jobs lists your recent jobs", "%naive jobs lists your recent jobs")
         )
     return None
 
@@ -70,10 +91,45 @@ def short_message(error: Exception) -> str | None:
         return str(error)
     if isinstance(error, InputProblem):
         return f"%naive: {error} Nothing was sent."
+    if _is_refused_input(error):
+        return f"%naive: {refusal(error)} Nothing was sent."
     if isinstance(error, (SweepError, CacheMiss)):
         return f"%naive: {error}"
     message = _client_message(error)
     return None if message is None else f"%naive: {message}"
+
+
+def _is_refused_input(error: Exception) -> bool:
+    """A request the client's validator refused before sending (it never reached the server)."""
+    from naive_nb.errors import ValidationError
+
+    return isinstance(error, ValidationError) and getattr(error, "status", None) is None
+
+
+def refusal(error: Exception) -> str:
+    """The client validator's refusal, worded for a cell: the flag to change, what is allowed."""
+    field = getattr(error, "field", None) or ""
+    if field == "input.prompt":
+        return EMPTY_PROMPT
+    text = str(error)
+    for advice in (
+        " Fix the named field; `client.models()` lists what each model accepts.",
+        " Pick a model id from `client.models()`.",
+    ):
+        text = text.replace(advice, "")
+    text = text.rstrip().rstrip(".") + "."
+    flag = FLAGS.get(field)
+    if flag and flag not in text:
+        key = field.removeprefix("input.")
+        for named in (field, f"'{key}'"):
+            if named in text:
+                text = text.replace(named, f"{named} ({flag})", 1)
+                break
+    if field.startswith("input.") and "does not take" in text:
+        text += " %naive models lists what each model takes."
+    elif field == "model":
+        text += " %naive models lists them."
+    return text
 
 
 def scrub(text: str, secrets: list[str]) -> str:

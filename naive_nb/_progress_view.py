@@ -107,8 +107,11 @@ class ProgressView:
         self._render()
 
     def finish(self, summary: Summary) -> None:
-        with self._render_lock:
-            self._stop.set()
+        # stop first, before anything that could be interrupted: the ticker checks this flag
+        # before every render, so it cannot outlive the run whatever happens below
+        self._stop.set()
+        with self._render_lock:  # a render already under way completes before the summary
+            pass
         if self._ticker is not None:
             self._ticker.join(timeout=2)
         if self.mode == "text":

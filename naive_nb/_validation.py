@@ -15,7 +15,18 @@ from typing import Any
 from naive_nb._types import ModelInfo
 from naive_nb.errors import InvalidModelError, ValidationError
 
-__all__ = ["IMAGE_SIZES", "image_dimensions", "validate_input", "validate_model"]
+__all__ = [
+    "DOCUMENTED_MODELS",
+    "IMAGE_SIZES",
+    "OUTPUT_FORMATS",
+    "RANDOM_SEED_LIMIT",
+    "SEED_MAX",
+    "documented_model",
+    "image_dimensions",
+    "steps_range",
+    "validate_input",
+    "validate_model",
+]
 
 IMAGE_SIZES: dict[str, tuple[int, int]] = {
     "square_hd": (1024, 1024),
@@ -26,9 +37,63 @@ IMAGE_SIZES: dict[str, tuple[int, int]] = {
     "landscape_16_9": (1024, 576),
 }
 _STEPS = {"fal-ai/flux/schnell": (1, 12)}  # others: 1-50
-_SEED_MAX = 2**32 - 1
+SEED_MAX = 2**32 - 1  # what the API accepts
+RANDOM_SEED_LIMIT = 2**31  # seeds chosen for the user stay below: they fit every provider's int
 _SIDE = (256, 2048)
-_FORMATS = ("jpeg", "png")
+OUTPUT_FORMATS = ("jpeg", "png")
+_FORMATS = OUTPUT_FORMATS
+
+_FLUX = ("prompt", "image_size", "num_images", "seed")
+#: The documented catalog (``naive-api.md``, ``GET /v1/images/models``). Used where a request to
+#: the served catalog is not wanted: offline mode, and checking a cached re-run (zero requests).
+#: Whatever the server lists wins when it is asked (a model or parameter added later works).
+DOCUMENTED_MODELS: list[ModelInfo] = [
+    ModelInfo(
+        "fal-ai/flux/schnell",
+        "FLUX Schnell (Fast)",
+        key_params=(
+            *_FLUX,
+            "num_inference_steps",
+            "guidance_scale",
+            "enable_safety_checker",
+            "output_format",
+        ),
+        default=True,
+    ),
+    ModelInfo(
+        "fal-ai/flux/dev",
+        "FLUX Dev",
+        key_params=(*_FLUX, "guidance_scale", "num_inference_steps", "enable_safety_checker"),
+    ),
+    ModelInfo(
+        "fal-ai/flux-pro/v1.1", "FLUX Pro 1.1 (High Quality)", key_params=(*_FLUX, "output_format")
+    ),
+    ModelInfo("fal-ai/flux-realism", "FLUX Realism", key_params=(*_FLUX, "strength")),
+    ModelInfo(
+        "fal-ai/stable-diffusion-v35-large",
+        "SD 3.5 Large",
+        key_params=(*_FLUX, "guidance_scale", "negative_prompt"),
+    ),
+    ModelInfo(
+        "fal-ai/recraft-v3", "Recraft v3", key_params=("prompt", "image_size", "style", "colors")
+    ),
+    ModelInfo(
+        "fal-ai/flux-pro/v1.1/redux",
+        "FLUX Pro 1.1 Redux, image-to-image",
+        mode="image-to-image",
+        key_params=("image_url", "prompt", "num_images", "seed"),
+    ),
+]
+
+
+def documented_model(model: str) -> ModelInfo | None:
+    """The documented catalog's entry for ``model`` (None for a model it does not list)."""
+    return next((info for info in DOCUMENTED_MODELS if info.id == model), None)
+
+
+def steps_range(model: str) -> tuple[int, int]:
+    """The allowed ``num_inference_steps`` of ``model``."""
+    return _STEPS.get(model, (1, 50))
 
 
 def _bad(field: str, message: str, allowed: Any = None) -> ValidationError:
@@ -84,10 +149,10 @@ def _check(info: ModelInfo, name: str, value: Any) -> None:
         if not _is_int(value) or not 1 <= value <= 4:
             raise _bad(where, f"{where} must be an integer from 1 to 4, got {value!r}", (1, 4))
     elif name == "seed":
-        if not _is_int(value) or not 0 <= value <= _SEED_MAX:
-            raise _bad(where, f"{where} must be an integer from 0 to {_SEED_MAX}, got {value!r}")
+        if not _is_int(value) or not 0 <= value <= SEED_MAX:
+            raise _bad(where, f"{where} must be an integer from 0 to {SEED_MAX}, got {value!r}")
     elif name == "num_inference_steps":
-        low, high = _STEPS.get(info.id, (1, 50))
+        low, high = steps_range(info.id)
         if not _is_int(value) or not low <= value <= high:
             raise _bad(
                 where,

@@ -22,10 +22,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from naive_nb._backend import Secret
     from naive_nb._client import Client
     from naive_nb._magic_args import Command, GenerateArgs
+    from naive_nb._types import ModelInfo
     from naive_nb.display.grid import GridSizes
     from naive_nb.display.result import NaiveResult
     from naive_nb.run.events import Summary
-    from naive_nb.run.params import ModelSpec
     from naive_nb.run.runner import PlannedJob, Runner
     from naive_nb.run.store import ResultStore
 
@@ -88,7 +88,6 @@ class NaiveMagics(Magics):
         self._client: Client | None = None
         # from %naive login; in memory only, wrapped so no repr or verbose traceback shows it
         self._api_key: Secret | None = None
-        self._catalog: list[dict[str, Any]] | None = None
 
     # ------------------------------------------------------------------ entry point
     @no_var_expand  # type: ignore[untyped-decorator]  # "$" and "{}" reach the API verbatim
@@ -147,24 +146,11 @@ class NaiveMagics(Magics):
 
         return GridSizes(composite_side=self.grid_size, thumb_side=self.thumbnail_size)
 
-    def _model_spec(self, model_id: str, *, offline: bool = False) -> ModelSpec:
-        from naive_nb.run.params import InputProblem, known_model, model_from_catalog
+    def _served_model(self, model_id: str) -> ModelInfo:
+        """The model as the server's catalog lists it (the client caches the catalog)."""
+        from naive_nb._validation import validate_model
 
-        spec = known_model(model_id)
-        if spec is not None:  # documented: no request needed (a cached re-run sends nothing)
-            return spec
-        if offline:  # the catalog is a request away, and offline mode sends none
-            raise InputProblem(
-                "model",
-                f"Offline mode checks requests against the documented models only, and "
-                f"{model_id!r} is not one of them. Turn offline mode off to use it.",
-            )
-        if self._catalog is None:
-            self._catalog = [
-                m.raw or {"id": m.id, "key_params": list(m.key_params)}
-                for m in self.client.models()
-            ]
-        return model_from_catalog(model_id, self._catalog)
+        return validate_model(model_id, self.client.models())
 
     def _progress_mode(self) -> str:
         from naive_nb._progress_view import detect_mode
@@ -176,16 +162,59 @@ class NaiveMagics(Magics):
             self.shell.user_ns[name] = value
 
     # ------------------------------------------------------------------ generate
-    def _request(self, args: GenerateArgs) -> tuple[str, list[PlannedJob], int | None]:
-        """Check everything and plan the jobs; returns the model, the jobs, a chosen seed."""
-        from naive_nb.run.params import InputProblem, check_input
-        from naive_nb.run.runner import plan
-        from naive_nb.run.sweep import MAX_SWEEP, random_seed
+    def _prepare(
+        self, args: GenerateArgs, *, offline: bool, seed: int, served: bool = False
+    ) -> tuple[str, list[PlannedJob], int | None, bool]:
+        """Plan the jobs and check each with the client's validator, before any request.
+
+        Returns the model, the jobs, the seed chosen for a request that gave none, and whether
+        the served catalog was used. One validator and one catalog: ``naive_nb._validation``.
+        Its documented catalog answers without a request (offline mode; a cached re-run sends
+        nothing); the server's catalog, which ``Client.submit`` checks against too and which may
+        list models and parameters added since, is asked whenever it could disagree: an
+        undocumented model, a request the documented catalog refuses, ``served=True``.
+        """
+        from naive_nb._validation import documented_model
+        from naive_nb.errors import ValidationError
+        from naive_nb.run.params import InputProblem
 
         model = args.model or self.model
-        spec = self._model_spec(model, offline=self.offline or args.offline)
+        documented = documented_model(model)
+        if served and not offline:
+            return (model, *self._plan(args, self._served_model(model), seed), True)
+        if documented is None:
+            if offline:  # the served catalog is a request away, and offline mode sends none
+                raise InputProblem(
+                    "model",
+                    f"Offline mode checks requests against the documented models only, and "
+                    f"{model!r} is not one of them. Turn offline mode off to use it.",
+                )
+            return (model, *self._plan(args, self._served_model(model), seed), True)
+        try:
+            return (model, *self._plan(args, documented, seed), False)
+        except ValidationError as error:
+            # value rules are the validator's own; only the keys a model takes come from a
+            # catalog, so only a key the documented entry lacks is worth asking the server about
+            key = (error.field or "").removeprefix("input.")
+            if offline or key in documented.key_params:
+                raise
+        return (model, *self._plan(args, self._served_model(model), seed), True)
+
+    def _plan(
+        self,
+        args: GenerateArgs,
+        info: ModelInfo,
+        seed: int,
+        placeholders: dict[str, Any] | None = None,
+    ) -> tuple[list[PlannedJob], int | None]:
+        """The jobs of a request for ``info``, each checked; and ``seed`` if it was used."""
+        from naive_nb._validation import validate_input
+        from naive_nb.run.params import InputProblem
+        from naive_nb.run.runner import plan
+        from naive_nb.run.sweep import MAX_SWEEP
+
         base: dict[str, Any] = {}
-        if args.prompt or "image_url" not in spec.key_params:
+        if args.prompt or info.mode != "image-to-image":  # image-to-image: the prompt is optional
             base["prompt"] = args.prompt
         defaults = {
             "image_size": self.size,
@@ -194,20 +223,24 @@ class NaiveMagics(Magics):
         }
         for key, value in defaults.items():
             # config defaults are written out, so the cache key names the full request
-            if key in spec.key_params and value is not None and key not in args.params:
+            if key in info.key_params and value is not None and key not in args.params:
                 base[key] = value
         base.update(args.params)
+        for key, value in (placeholders or {}).items():
+            if key in info.key_params and not base.get(key):
+                base[key] = value
         chosen: int | None = None
-        if not spec.takes_seed:
+        takes_seed = "seed" in info.key_params
+        if not takes_seed:
             if args.seed is not None or args.seeds:
-                check_input(spec, {**base, "seed": 0})  # names the model that takes no seed
+                validate_input(info, {**base, "seed": 0})  # names the model that takes no seed
             seeds: list[int | None] = [None]
         elif args.seeds:
             seeds = list(args.seeds)
         elif args.seed is not None:
             seeds = [args.seed]
         else:
-            chosen = random_seed()
+            chosen = seed
             seeds = [chosen]
         sweeps = (len(seeds) > 1) + len(args.axes)
         if sweeps > 2:
@@ -221,7 +254,7 @@ class NaiveMagics(Magics):
                 "num_images",
                 "With two sweep axes each cell of the grid is one image: use --num 1.",
             )
-        jobs = plan(model, base, seeds, args.axes)
+        jobs = plan(info.id, base, seeds, args.axes)
         if len(jobs) > MAX_SWEEP:
             raise InputProblem(
                 "seeds",
@@ -229,8 +262,8 @@ class NaiveMagics(Magics):
                 "Use fewer values.",
             )
         for job in jobs:
-            check_input(spec, job.input)
-        return model, jobs, chosen
+            validate_input(info, job.input)
+        return jobs, chosen
 
     def _runner(self, args: GenerateArgs, on_progress: Any) -> Runner:
         from naive_nb.run.runner import Runner
@@ -249,43 +282,64 @@ class NaiveMagics(Magics):
         from naive_nb._progress_view import ProgressView
         from naive_nb.display.result import NaiveResult
         from naive_nb.run.events import Summary
-        from naive_nb.run.runner import RunInterrupted
+        from naive_nb.run.runner import RunInterrupted, sentence
+        from naive_nb.run.sweep import random_seed
 
         args = command.generate
-        _model, jobs, chosen = self._request(args)
+        offline = self.offline or args.offline
+        seed = random_seed()  # used only if the request names none (and the model takes one)
+        _model, jobs, chosen, served = self._prepare(args, offline=offline, seed=seed)
         view = ProgressView(self._progress_mode())
         runner = self._runner(args, view.update)
         hits = runner.cached(jobs)  # offline misses fail here, before any display or request
-        if len(hits) < len(jobs):
+        if len(hits) < len(jobs) and not offline and not served:
+            # about to send: check against the catalog the server (and Client.submit) uses
+            _model, jobs, chosen, served = self._prepare(
+                args, offline=False, seed=seed, served=True
+            )
+            hits = runner.cached(jobs)
+        started = len(hits) < len(jobs)
+        if started:
             view.start()
+        summary: Summary | None = None
         try:
-            outcome = runner.run(jobs)
-        except RunInterrupted as interrupt:
-            view.finish(Summary(ok=False, seconds=view.elapsed, message=str(interrupt)))
-            raise _Short(str(interrupt)) from None
-        except Exception as error:
-            if len(hits) < len(jobs):
+            try:
+                outcome = runner.run(jobs)
+            except RunInterrupted as interrupt:
+                summary = Summary(ok=False, seconds=view.elapsed, message=str(interrupt))
+                raise _Short(str(interrupt)) from None
+            except Exception as error:
                 summary = Summary(ok=False, seconds=view.elapsed, message=self._brief(error))
+                raise
+            result = NaiveResult(
+                outcome.records,
+                outcome.failures,
+                sizes=self._sizes(),
+                order=[job.key for job in jobs],
+            )
+            note = f"no --seed given, so seed {chosen} was chosen" if chosen is not None else ""
+            summary = self._summary(result, outcome.seconds, outcome.cached, note)
+        finally:
+            # always, also on a second Ctrl-C: the ticker thread must stop and the display end
+            if summary is None:
+                summary = Summary(ok=False, seconds=view.elapsed, message="interrupted")
+            if started or summary.ok:  # a cache hit (nothing started) still says so
                 view.finish(summary)
-            raise
-        result = NaiveResult(
-            outcome.records,
-            outcome.failures,
-            sizes=self._sizes(),
-            order=[job.key for job in jobs],
-        )
-        note = f"no --seed given, so seed {chosen} was chosen" if chosen is not None else ""
-        summary = self._summary(result, outcome.seconds, outcome.cached, note)
-        view.finish(summary)  # also when nothing was started: a cache hit still says so
         self._publish(args.out, result)
         if result.failures:
             if result.records:
                 _display(result)  # the grid with its failed tiles, before the cell fails
-            reasons = "; ".join(f.message for f in result.failures[:3])
-            failed = len(result.failures)
-            raise _Short(
-                f"{failed} of {len(jobs)} job{'s' if len(jobs) > 1 else ''} failed: {reasons}"
-            )
+            total = len(jobs)
+            failed = [f for f in result.failures if not f.still_running]
+            running = [f for f in result.failures if f.still_running]
+            plural = "s" if total > 1 else ""
+            parts = []
+            if failed:
+                reasons = "; ".join(f.message for f in failed[:3])
+                parts.append(f"{len(failed)} of {total} job{plural} failed: {reasons}")
+            if running:  # each message says it is still running and how to collect it
+                parts.append("; ".join(f.message for f in running[:3]))
+            raise _Short(sentence(". ".join(parts)))
         return result
 
     def _summary(self, result: NaiveResult, seconds: float, cached: int, note: str) -> Summary:
@@ -299,6 +353,7 @@ class NaiveMagics(Magics):
             job_ids=tuple(result.job_ids) + tuple(f.job_id for f in result.failures if f.job_id),
             cached=cached,
             message=note if result.ok else "; ".join(f.message for f in result.failures[:2]),
+            still_running=bool(result.failures) and all(f.still_running for f in result.failures),
         )
 
     def _brief(self, error: Exception) -> str:
@@ -326,19 +381,19 @@ class NaiveMagics(Magics):
         from naive_nb.display.table import Table
 
         args = command.generate
+        # planned and checked exactly as a generation would be (a request that generation
+        # would refuse gets no quote); the prompt and image do not change the price, so a
+        # placeholder stands in for them when none is given
+        placeholders = {"prompt": "(any prompt)", "image_url": "https://example.com/any.png"}
         model = args.model or self.model
-        spec = self._model_spec(model)
-        num = args.params.get(
-            "num_images", self.num_images if "num_images" in spec.key_params else 1
-        )
-        jobs = len(args.seeds) if args.seeds else 1
-        for values in args.axes.values():
-            jobs *= len(values)
-        price = self.client.pricing(model, int(num))
-        credits = price.estimated_credits * jobs
-        usd = f"${price.usd * jobs:.4f}" if price.usd is not None else "-"
+        info = self._served_model(model)
+        jobs, _chosen = self._plan(args, info, 0, placeholders)
+        num = int(jobs[0].input.get("num_images", 1))
+        price = self.client.pricing(model, num)
+        credits = price.estimated_credits * len(jobs)
+        usd = f"${price.usd * len(jobs):.4f}" if price.usd is not None else "-"
         value = f"1 credit = ${price.credit_value_usd:g}" if price.credit_value_usd else ""
-        rows = [(model, jobs, num, f"{credits:g}", usd)]
+        rows = [(model, len(jobs), num, f"{credits:g}", usd)]
         notes = [f"Estimate from the pricing endpoint; {value}. Cached re-runs cost nothing."]
         return Table("Price", ("model", "jobs", "images/job", "credits", "USD"), rows, notes)
 
@@ -440,30 +495,90 @@ class NaiveMagics(Magics):
         return result
 
     def _cmd_resume(self, command: Command) -> Any:
+        """Collect journalled jobs one by one; one dead job never stops the others."""
+        from naive_nb.display.table import Table
+        from naive_nb.errors import APIConnectionError, NotFoundError, WaitTimeout
         from naive_nb.run.journal import JobJournal
+        from naive_nb.run.runner import journal_backend, sentence
 
-        if command.job_id:
-            ids = [command.job_id]
-        else:
-            ids = [p.job_id for p in JobJournal(self._store().root).pending()]
+        journal = JobJournal(self._store().root)
+        pending = {p.job_id: p for p in journal.pending()}
+        ids = [command.job_id] if command.job_id else list(pending)
         if not ids:
             print("Nothing to resume: every submitted job has been collected.")
             return None
-        results = [self._collect(job_id) for job_id in ids]
-        return results[0] if len(results) == 1 else _Many(results)
+        here = journal_backend(self.client)
+        rows: list[tuple[str, str, str]] = []
+        results: list[NaiveResult] = []
+        for n, job_id in enumerate(ids):
+            entry = pending.get(job_id)
+            if entry is not None and entry.backend and entry.backend != here:
+                rows.append(
+                    (
+                        job_id,
+                        "skipped",
+                        f"sent to {entry.backend}, and this kernel uses {here}: point naive-nb "
+                        "at that backend to collect it (it stays in the journal)",
+                    )
+                )
+                continue
+            try:
+                results.append(self._collect(job_id))
+            except _Ended as ended:  # failed or cancelled: closed in the journal by _collect
+                rows.append((job_id, ended.status, ended.reason or "-"))
+                continue
+            except NotFoundError:  # closed in the journal by _collect
+                rows.append((job_id, "lost", f"{here} does not know this job (any more)"))
+                continue
+            except WaitTimeout:
+                rows.append(
+                    (job_id, "still running", "past the deadline; still journalled: try later")
+                )
+                continue
+            except APIConnectionError as error:
+                rows.append((job_id, "not collected", self._brief(error)))
+                rows.extend((rest, "not tried", "server unreachable") for rest in ids[n + 1 :])
+                break
+            except Exception as error:
+                rows.append((job_id, "not collected", self._brief(error)))
+                continue
+            images = len(results[-1].images)
+            rows.append((job_id, "collected", f"{images} image{'s' if images != 1 else ''}"))
+        if len(ids) == 1 and results:  # the result itself says it all (and `r = ...` works)
+            return results[0]
+        if command.job_id:  # the one job asked for could not be collected: the cell fails
+            raise _Short(sentence(f"Job {ids[0]}: {rows[0][1]}, {rows[0][2]}"))
+        closed = sum(1 for row in rows if row[1] in ("failed", "cancelled", "lost"))
+        notes = [f"{len(results)} collected, {closed} closed in the journal (not collectable)."]
+        if len(results) + closed < len(rows):
+            notes.append("The others stay journalled: %naive resume tries them again.")
+        table = Table("Resume", ("job", "outcome", "detail"), rows, notes)
+        return _Many([*results, table])
 
     def _collect(self, job_id: str) -> NaiveResult:
-        """A finished job as a result: from the store if kept, else fetched, stored and shown."""
+        """A finished job as a result: from the store if kept, else fetched, stored and shown.
+
+        A journalled job that can never be collected (failed, cancelled, unknown to the server)
+        gets its final journal event here, so it is not listed as pending forever.
+        """
         from naive_nb.display.result import NaiveResult
+        from naive_nb.errors import JobCancelled, JobFailed, NotFoundError
         from naive_nb.run.journal import JobJournal
-        from naive_nb.run.runner import PlannedJob, Runner
+        from naive_nb.run.runner import PlannedJob, Runner, backend_host
 
         store = self._store()
         record = store.load(job_id)
         if record is not None:
             return NaiveResult([record], sizes=self._sizes())
-        journal = {p.job_id: p for p in JobJournal(store.root).pending()}
-        job = self.client.get(job_id)
+        journal = JobJournal(store.root)
+        entry = next((p for p in journal.pending() if p.job_id == job_id), None)
+        try:
+            job = self.client.get(job_id)
+        except NotFoundError:
+            if entry is not None:
+                host = backend_host(self.client.base_url)
+                journal.finished(job_id, "lost", f"404 from {host}")
+            raise
         view = None
         if not job.done:
             from naive_nb._progress_view import ProgressView
@@ -474,11 +589,15 @@ class NaiveMagics(Magics):
                 job = self.client.wait(job.id, timeout=self.timeout, on_update=_feed(view))
             except BaseException as error:
                 view.finish(_failed_summary(error, job_id))
-                raise
+                if not isinstance(error, (JobFailed, JobCancelled)):
+                    raise
+                job = error.job or job
         if job.status != "completed":
             message = (job.error or {}).get("message", "") if job.error else ""
-            raise _Short(f"Job {job_id} ended {job.status}{': ' + message if message else ''}.")
-        entry = journal.get(job_id)
+            reason = str(message).rstrip().rstrip(".")
+            if entry is not None and job.status in ("failed", "cancelled"):
+                journal.finished(job_id, job.status, reason)
+            raise _Ended(job_id, job.status, reason)
         if entry is not None:
             planned = PlannedJob(entry.model, entry.input)
         else:  # not ours (another kernel, the CLI): rebuild the request from the reply
@@ -494,6 +613,18 @@ class NaiveMagics(Magics):
 
 class _Short(Exception):
     """An error already worded for the user (interrupts, failed jobs, failed cells)."""
+
+
+class _Ended(_Short):
+    """A job that ended without images (failed or cancelled)."""
+
+    def __init__(self, job_id: str, status: str, reason: str) -> None:
+        from naive_nb.run.runner import sentence
+
+        super().__init__(sentence(f"Job {job_id} ended {status}{': ' + reason if reason else ''}"))
+        self.job_id = job_id
+        self.status = status
+        self.reason = reason
 
 
 class _Many:

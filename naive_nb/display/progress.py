@@ -16,6 +16,7 @@ from naive_nb.run.events import ProgressState, Summary
 GREEN = "#1a7f37"
 RED = "#b21818"
 GREY = "#57606a"
+AMBER = "#9a6700"
 BAR_WIDTH = 24  # characters of the text bar
 
 
@@ -62,8 +63,10 @@ def progress_bundle(state: ProgressState) -> dict[str, Any]:
 def summary_text(summary: Summary) -> str:
     ids = ", ".join(_short(job_id) for job_id in summary.job_ids) or "-"
     if not summary.ok:
+        # a job past the deadline has not failed: it runs on, and may still be charged
+        state = "STILL RUNNING" if summary.still_running else "FAILED"
         return (
-            f"naive FAILED after {summary.seconds:.1f}s | jobs {ids} | {summary.message}".rstrip()
+            f"naive {state} after {summary.seconds:.1f}s | jobs {ids} | {summary.message}".rstrip()
         )
     images = "image" if summary.images == 1 else "images"
     all_cached = summary.cached and summary.cached == len(summary.job_ids)
@@ -77,8 +80,8 @@ def summary_text(summary: Summary) -> str:
 
 
 def summary_html(summary: Summary) -> str:
-    colour = GREEN if summary.ok else RED
-    mark = "&#10003;" if summary.ok else "&#10007;"
+    colour = GREEN if summary.ok else (AMBER if summary.still_running else RED)
+    mark = "&#10003;" if summary.ok else ("&#8987;" if summary.still_running else "&#10007;")
     text = html.escape(summary_text(summary))
     return f'<div><span style="color:{colour}">{mark} {text}</span></div>'
 

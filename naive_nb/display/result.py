@@ -71,6 +71,7 @@ class NaiveResult:
 
     @property
     def seeds(self) -> list[int | None]:
+        """The seed of each job: the one asked for, else the one the server reported."""
         return [record.seed for record in self.records]
 
     @property
@@ -137,24 +138,30 @@ class NaiveResult:
         return " | ".join(p for p in parts if p)
 
     def _label(self, data: dict[str, Any], keys: Sequence[str]) -> str:
-        return " | ".join(f"{AXIS_NAMES.get(k, k)} {data.get(k)}" for k in keys)
+        def value(key: str) -> Any:
+            shown = data.get(key)
+            return "random" if shown is None and key == "seed" else shown
+
+        return " | ".join(f"{AXIS_NAMES.get(k, k)} {value(k)}" for k in keys)
 
     def _tiles_by_job(self) -> list[tuple[dict[str, Any], list[Tile]]]:
         """(input, tiles) of every job, in the order the jobs were asked."""
         axes = self.axes() or ["seed"]
         by_key: dict[str, tuple[dict[str, Any], list[Tile]]] = {}
         for record in self.records:
-            label = self._label(record.input, axes)
             count = len(record.files)
             tiles = []
             for image in record.files:
                 present = image.path.exists()
+                # a model without a seed key: the seed the server reported, as the file name says
+                seed = image.seed if image.seed is not None else record.seed
+                label = self._label({**record.input, "seed": seed}, axes)
                 tiles.append(
                     Tile(
                         caption=label + (f" #{image.index + 1}" if count > 1 else ""),
                         data=image.path.read_bytes() if present else None,
                         error=None if present else f"file missing: {image.path}",
-                        seed=record.seed,
+                        seed=seed,
                         width=image.width,
                         height=image.height,
                         path=_relative(image.path),

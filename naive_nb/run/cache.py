@@ -2,9 +2,10 @@
 
 The key is the SHA-256 of the canonical JSON of ``{"model", "input"}`` (sorted keys, no
 whitespace), so the same request written in a different order hits the same entry. Every request
-the magic sends is seeded (unseeded ones get a concrete seed first), so every request is
-cacheable. An entry only points at a job in the :class:`ResultStore`; it is trusted only when the
-stored files still match their sha256.
+the magic sends to a model that takes a seed is seeded (unseeded ones get a concrete seed
+first), so those are cacheable; a model without a ``seed`` key (Recraft v3) draws a new image
+every time, so its requests are never cached. An entry only points at a job in the
+:class:`ResultStore`; it is trusted only when the stored files still match their sha256.
 """
 
 from __future__ import annotations
@@ -26,9 +27,15 @@ class CacheMiss(LookupError):
     """Offline mode and no cached result for a request."""
 
     def __init__(self, key: str, model: str, seed: object) -> None:
+        if seed is None:
+            what = (
+                f"Offline mode: {model} takes no seed, so each of its requests makes a new "
+                "random image and none is ever cached."
+            )
+        else:
+            what = f"Offline mode: no cached result for {model} with seed {seed} (key {key[:12]})."
         super().__init__(
-            f"Offline mode: no cached result for {model} with seed {seed} (key {key[:12]}). "
-            "Run it once online, or turn offline mode off: %config NaiveMagics.offline = False"
+            f"{what} Run it online: %config NaiveMagics.offline = False (and no --offline)."
         )
         self.key = key
 

@@ -4,6 +4,10 @@ A job is paid for when it completes, whether or not the kernel is still there to
 journal (``<store>/_journal.jsonl``, one JSON object per line, appended and flushed to disk) keeps
 what was submitted; ``%naive jobs`` lists what is still pending and ``%naive resume`` collects it
 after a kernel crash. Lines are only appended, so a crash mid-write loses at most that line.
+
+Each entry names the backend the job was sent to (a job id means nothing to another server), and
+ends with one final event: ``collected``, ``failed``, ``cancelled``, or ``lost`` (the server no
+longer knows the id, e.g. an embedded server that went away with its kernel).
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 JOURNAL_NAME = "_journal.jsonl"
-FINAL_EVENTS = ("collected", "failed", "cancelled")
+FINAL_EVENTS = ("collected", "failed", "cancelled", "lost")
+LOCAL_BACKEND = "local preview engine"  # every embedded server: its jobs die with its kernel
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class PendingJob:
     input: dict[str, Any]
     cache_key: str
     submitted: str
+    backend: str | None = None  # host it was sent to, or LOCAL_BACKEND; None in older journals
 
 
 def _now() -> str:
@@ -46,17 +52,25 @@ class JobJournal:
             handle.flush()
             os.fsync(handle.fileno())
 
-    def submitted(self, job_id: str, model: str, data: dict[str, Any], cache_key: str) -> None:
-        self._append(
-            {
-                "event": "submitted",
-                "job_id": job_id,
-                "model": model,
-                "input": data,
-                "cache_key": cache_key,
-                "at": _now(),
-            }
-        )
+    def submitted(
+        self,
+        job_id: str,
+        model: str,
+        data: dict[str, Any],
+        cache_key: str,
+        backend: str | None = None,
+    ) -> None:
+        entry = {
+            "event": "submitted",
+            "job_id": job_id,
+            "model": model,
+            "input": data,
+            "cache_key": cache_key,
+            "at": _now(),
+        }
+        if backend:
+            entry["backend"] = backend
+        self._append(entry)
 
     def finished(self, job_id: str, event: str, detail: str = "") -> None:
         if event not in FINAL_EVENTS:
@@ -93,6 +107,7 @@ class JobJournal:
                     input=dict(entry.get("input") or {}),
                     cache_key=str(entry.get("cache_key", "")),
                     submitted=str(entry.get("at", "")),
+                    backend=str(entry["backend"]) if entry.get("backend") else None,
                 )
             elif entry.get("event") in FINAL_EVENTS:
                 open_jobs.pop(job_id, None)

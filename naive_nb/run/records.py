@@ -97,8 +97,11 @@ class JobRecord:
 
     @property
     def seed(self) -> int | None:
+        """The seed asked for; for a model without a seed key, the one the server reported."""
         seed = self.input.get("seed")
-        return seed if isinstance(seed, int) else None
+        if isinstance(seed, int):
+            return seed
+        return next((image.seed for image in self.files if image.seed is not None), None)
 
     def describe(self) -> dict[str, Any]:
         """The provenance of the job, without file hashes (what goes inside an image file)."""

@@ -10,7 +10,10 @@ The order of operations is the product's promise ("nothing paid is lost", "no pa
 
 A job that fails becomes a :class:`FailedJob` (a labelled blank tile) rather than stopping the
 others. A ``KeyboardInterrupt`` while waiting cancels every job of the run still open on the
-server, and is re-raised as :class:`RunInterrupted` saying so.
+server (a further interrupt during the cancels does not stop them), and is re-raised as
+:class:`RunInterrupted` saying what became of each job.
+
+Only seeded requests are cached: a request without a seed (a model that takes none) is random.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from urllib.parse import urlsplit
 
 from naive_nb.run.cache import CacheMiss, RequestCache, request_key
 from naive_nb.run.events import ProgressState
-from naive_nb.run.journal import JobJournal
+from naive_nb.run.journal import LOCAL_BACKEND, JobJournal
 from naive_nb.run.records import JobRecord
 from naive_nb.run.store import ImagePayload, ResultStore
 
@@ -32,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 LOCAL_ENGINE = "naive-nb local preview"
 ProgressCallback = Callable[[ProgressState], None]
+FRESH_SECONDS = 1.0  # a job accepted this recently is waited for from its accepted reply
 
 
 class JobClient(Protocol):
@@ -87,6 +91,9 @@ class FailedJob:
     input: dict[str, Any]
     message: str
     job_id: str | None = None
+    #: the job did not fail: it is still running on the server (deadline passed, contact lost),
+    #: may still be charged, and stays in the journal to be collected later
+    still_running: bool = False
 
     @property
     def seed(self) -> int | None:
@@ -99,6 +106,7 @@ class FailedJob:
             "seed": self.seed,
             "job_id": self.job_id,
             "message": self.message,
+            "still_running": self.still_running,
         }
 
 
@@ -144,6 +152,23 @@ def backend_host(base_url: str) -> str:
     return urlsplit(base_url).netloc or base_url
 
 
+def journal_backend(client: Any) -> str:
+    """The backend a job id belongs to, as the journal records it.
+
+    Every embedded server is one backend here: its jobs live in its memory and die with its
+    kernel, so after a restart the new one answers for them (404: lost), whatever its port.
+    """
+    if getattr(client, "backend", None) == LOCAL_BACKEND:
+        return LOCAL_BACKEND
+    return backend_host(client.base_url)
+
+
+def sentence(text: str) -> str:
+    """``text`` ending in exactly one full stop (server messages may or may not bring one)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def _is_local(job: Job) -> bool:
     return (job.result or {}).get("engine") == LOCAL_ENGINE
 
@@ -182,6 +207,8 @@ class Runner:
         found: dict[str, JobRecord] = {}
         if self.use_cache and not self.refresh:
             for job in jobs:
+                if job.seed is None:  # random: a new image each time, never served from disk
+                    continue
                 record = self.cache.get(job.key)
                 if record is not None:
                     found[job.key] = replace(record, from_cache=True)
@@ -198,7 +225,7 @@ class Runner:
         hits = self.cached(jobs)
         todo = [job for job in jobs if job.key not in hits]
         total = len(todo)
-        submitted: list[tuple[PlannedJob, Job]] = []
+        submitted: list[tuple[PlannedJob, Job, float]] = []
         done_ids: set[str] = set()
         try:
             for job in todo:
@@ -214,9 +241,9 @@ class Runner:
                         raise  # nothing is running yet: the error is the whole story
                     outcome.failures.append(FailedJob(job.model, job.input, str(error)))
                     continue
-                submitted.append((job, accepted))
-            for index, (job, accepted) in enumerate(submitted):
-                result = self._collect(job, accepted, index, len(submitted))
+                submitted.append((job, accepted, time.monotonic()))
+            for index, (job, accepted, accepted_at) in enumerate(submitted):
+                result = self._collect(job, accepted, index, len(submitted), accepted_at)
                 done_ids.add(accepted.id)
                 if isinstance(result, FailedJob):
                     outcome.failures.append(result)
@@ -224,7 +251,7 @@ class Runner:
                     outcome.records.append(result)
         except KeyboardInterrupt:
             # also mid-submission: the jobs already accepted must not run on unwatched
-            open_jobs = [a.id for _, a in submitted if a.id not in done_ids]
+            open_jobs = [a.id for _, a, _ in submitted if a.id not in done_ids]
             raise RunInterrupted(self._cancel_all(open_jobs)) from None
         outcome.records.extend(hits[job.key] for job in jobs if job.key in hits)
         order = {job.key: n for n, job in enumerate(jobs)}
@@ -233,8 +260,10 @@ class Runner:
         return outcome
 
     def _journaller(self, job: PlannedJob) -> Callable[[Job], None]:
+        backend = journal_backend(self.client)
+
         def write(accepted: Job) -> None:
-            self.journal.submitted(accepted.id, job.model, job.input, job.key)
+            self.journal.submitted(accepted.id, job.model, job.input, job.key, backend)
 
         return write
 
@@ -255,20 +284,23 @@ class Runner:
         )
 
     def _collect(
-        self, job: PlannedJob, accepted: Job, index: int, total: int
+        self, job: PlannedJob, accepted: Job, index: int, total: int, accepted_at: float
     ) -> JobRecord | FailedJob:
         from naive_nb.errors import JobCancelled, JobFailed, NaiveError, WaitTimeout
 
+        # The accepted Job lets the client wait for the server's estimate before its first look
+        # (it counts the job's age from now). A job accepted a while ago (a sweep's later jobs,
+        # submitted before the earlier ones were waited for) is passed by id instead: the client
+        # then looks at once and paces by the job's real age, so one already done returns now.
+        fresh = time.monotonic() - accepted_at < FRESH_SECONDS
         try:
-            # by id, not by Job: the client then looks once at once and paces the rest by the
-            # job's age, so a job that finished while an earlier one was waited for returns now
             finished = self.client.wait(
-                accepted.id,
+                accepted if fresh else accepted.id,
                 timeout=self.timeout,
                 on_update=lambda j: self._progress(j, index, total, accepted),
             )
         except JobFailed as error:
-            reason = error.server_message
+            reason = error.server_message.rstrip().rstrip(".")
             self.journal.finished(accepted.id, "failed", reason)
             return FailedJob(
                 job.model, job.input, f"job {accepted.id} failed: {reason}", accepted.id
@@ -280,17 +312,20 @@ class Runner:
             return FailedJob(
                 job.model,
                 job.input,
-                f"deadline of {self.timeout:g}s passed; job {accepted.id} is still running. "
-                f"Collect it later with %naive resume {accepted.id}",
+                f"job {accepted.id} is still running on the server after the {self.timeout:g}s "
+                f"deadline (--timeout); it may still be charged and is kept in the journal: "
+                f"collect it with %naive resume {accepted.id} (or %naive get {accepted.id})",
                 accepted.id,
+                still_running=True,
             )
         except NaiveError as error:
             return FailedJob(
                 job.model,
                 job.input,
-                f"lost contact while waiting for job {accepted.id} ({error}); "
-                f"collect it later with %naive resume {accepted.id}",
+                f"lost contact while waiting for job {accepted.id} ({error}); it is kept in the "
+                f"journal: collect it later with %naive resume {accepted.id}",
                 accepted.id,
+                still_running=True,
             )
         self.on_progress(
             ProgressState(
@@ -340,7 +375,7 @@ class Runner:
             for image in images
         ]
         saved = self.store.save(record, payloads)
-        if self.use_cache:
+        if self.use_cache and job.seed is not None:  # unseeded: random, never served again
             self.cache.put(saved)
         self.journal.finished(finished.id, "collected")
         return saved
@@ -351,27 +386,55 @@ class Runner:
         return self.client.download(finished)
 
     def _cancel_all(self, job_ids: Sequence[str]) -> str:
+        """Cancel every open job of an interrupted run; say what became of each.
+
+        Users press Ctrl-C again when the first one seems slow: a further interrupt during a
+        cancel request retries that request once and goes on with the others, so no job is left
+        running unwatched without the message (and the journal) saying so.
+        """
         if not job_ids:
             return "Interrupted: no job was still running."
-        cancelled, failed = [], []
+        cancelled: list[str] = []
+        finished: list[str] = []
+        failed: list[str] = []
         for job_id in job_ids:
-            try:
-                self.client.cancel(job_id)
-            except Exception as error:
-                failed.append(f"{job_id} ({error})")
-            else:
+            outcome: Job | str | None = None
+            for _attempt in range(2):
+                try:
+                    outcome = self.client.cancel(job_id)
+                    break
+                except KeyboardInterrupt:
+                    outcome = "interrupted again before the server answered"
+                except Exception as error:
+                    outcome = str(error)
+                    break
+            if isinstance(outcome, str) or outcome is None:
+                failed.append(f"{job_id} ({sentence(outcome or 'no answer').rstrip('.')})")
+            elif outcome.status == "cancelled":
                 cancelled.append(job_id)
                 self.journal.finished(job_id, "cancelled", "interrupted")
+            else:  # it finished first: collectable (completed) or closed (failed)
+                if outcome.status == "failed":
+                    self.journal.finished(job_id, "failed", "finished before the cancel")
+                finished.append(f"{job_id} ({outcome.status})")
         parts = []
         if cancelled:
             parts.append(
                 f"Interrupted: cancelled job {', '.join(cancelled)} on the server "
                 "(a job that had already started may still be charged)."
             )
+        else:
+            parts.append("Interrupted.")
+        if finished:
+            parts.append(
+                f"Already finished, so not cancelled: {', '.join(finished)}; collect a completed "
+                "one with %naive resume JOB_ID."
+            )
         if failed:
             parts.append(
-                f"Could not cancel {', '.join(failed)}; it may still run and be charged: "
-                "retry with %naive cancel JOB_ID."
+                f"Could not cancel {', '.join(failed)}: it may still run and be charged. It stays "
+                "in the journal; cancel it with %naive cancel JOB_ID or collect it with "
+                "%naive resume JOB_ID."
             )
         return " ".join(parts)
 

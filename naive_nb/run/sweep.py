@@ -17,7 +17,19 @@ import re
 import secrets
 from collections.abc import Callable
 
-SEED_MAX = 2**32 - 1
+from naive_nb._validation import RANDOM_SEED_LIMIT, SEED_MAX
+
+__all__ = [
+    "MAX_SWEEP",
+    "RANDOM_SEED",
+    "SEED_MAX",
+    "SweepError",
+    "is_value_list",
+    "parse_number_values",
+    "parse_seed_values",
+    "random_seed",
+]
+
 MAX_SWEEP = 64  # one job per seed: a cap keeps a typo like 1-10000 from spending real credits
 
 _RANGE = re.compile(
@@ -33,8 +45,12 @@ class SweepError(ValueError):
 
 
 def random_seed() -> int:
-    """A concrete seed for a request that gave none (so it can be re-made and cached)."""
-    return secrets.randbelow(SEED_MAX + 1)
+    """A concrete seed for a request that gave none (so it can be re-made and cached).
+
+    Drawn from the same range as the client's own choice (below 2**31, which every provider's
+    integer type holds), though any seed up to ``SEED_MAX`` may be asked for explicitly.
+    """
+    return secrets.randbelow(RANDOM_SEED_LIMIT)
 
 
 def parse_seed_values(

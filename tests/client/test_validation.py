@@ -7,7 +7,14 @@ import pytest
 
 from naive_nb._async_client import AsyncClient
 from naive_nb._types import ModelInfo
-from naive_nb._validation import validate_input, validate_model
+from naive_nb._validation import (
+    DOCUMENTED_MODELS,
+    RANDOM_SEED_LIMIT,
+    SEED_MAX,
+    documented_model,
+    validate_input,
+    validate_model,
+)
 from naive_nb.errors import InvalidModelError, ValidationError
 
 from .conftest import MODELS, FakeAPI
@@ -99,3 +106,29 @@ async def test_nothing_is_sent_for_bad_input(
             await client.jobs(status="done")
     # only the catalog was fetched, once (it is cached per client)
     assert [r.url.path for r in fake_api.requests] == ["/v1/images/models"]
+
+
+def test_the_documented_catalog_is_the_one_the_embedded_server_serves() -> None:
+    # one documented catalog on the client side, used without a request (offline, cache hits)
+    from naive_nb.local.catalog import MODELS as SERVED
+
+    served = [ModelInfo.from_api(m.describe()) for m in SERVED.values()]
+    assert [(m.id, m.mode, m.key_params, m.default) for m in DOCUMENTED_MODELS] == [
+        (m.id, m.mode, m.key_params, m.default) for m in served
+    ]
+    assert documented_model("fal-ai/recraft-v3") is not None
+    assert documented_model("acme/new") is None
+
+
+def test_image_to_image_needs_its_image_and_no_prompt() -> None:
+    redux = documented_model("fal-ai/flux-pro/v1.1/redux")
+    assert redux is not None
+    validate_input(redux, {"image_url": "https://x/y.png"})
+    with pytest.raises(ValidationError) as exc:
+        validate_input(redux, {"prompt": "a fox"})
+    assert exc.value.field == "input.image_url"
+
+
+def test_seed_limits() -> None:
+    assert SEED_MAX == 2**32 - 1
+    assert RANDOM_SEED_LIMIT == 2**31  # chosen seeds fit every provider's integer type

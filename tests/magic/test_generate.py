@@ -6,14 +6,17 @@ import base64
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from IPython.utils.capture import capture_output
 
 from naive_nb.display.result import NaiveResult
 from naive_nb.local import LocalServer
 from naive_nb.run.records import sha256_of
+from naive_nb.run.runner import Runner
 from naive_nb.run.store import read_provenance
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell
@@ -255,3 +258,37 @@ def test_without_a_key_the_embedded_server_is_announced_once_as_an_output_line(
     assert "no NAIVE_API_KEY set" in notice and "set NAIVE_API_KEY" in notice
     assert "local preview engine" not in first.stderr  # not a pink error block in Jupyter
     assert notices(second) == []  # once per kernel
+
+
+def test_a_model_without_a_seed_is_never_served_from_cache(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    first = online.run("%naive a fox --model fal-ai/recraft-v3 --size square")
+    second = online.run("%naive a fox --model fal-ai/recraft-v3 --size square")
+    assert not second.records[0].from_cache and second.job_ids != first.job_ids
+    assert sum(1 for r in local_server.request_log if r.method == "POST") == 2
+    # the seed shown is the one the server reported, the one in the file name
+    image = second.images[0]
+    job = next(j for j in local_server.jobs() if j["id"] == second.job_ids[0])
+    reported = job["result"]["seed"]
+    assert second.seeds == [reported] and image.seed == reported
+    assert image.path.name.startswith(f"1-seed{reported}.")
+    text = second._repr_mimebundle_()[0]["text/plain"]
+    assert f"seed {reported}" in text and "None" not in text
+    assert second._repr_mimebundle_()[1]["naive"]["seeds"] == [reported]
+
+
+def test_a_second_interrupt_never_leaves_the_progress_ticker_running(
+    online: TestingShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted_twice(self: Runner, jobs: object) -> None:
+        # what escapes when Ctrl-C is pressed again during the cancels: a bare interrupt
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Runner, "run", interrupted_twice)
+    online.run("%config NaiveMagics.progress = 'text'")
+    with capture_output() as captured, pytest.raises(KeyboardInterrupt):
+        online.run("%naive a fox --seed 1 --size square")
+    ticking = [t for t in threading.enumerate() if t.name == "naive-nb-progress" and t.is_alive()]
+    assert ticking == []
+    assert "naive FAILED" in captured.stdout and "interrupted" in captured.stdout

@@ -135,3 +135,30 @@ def test_steps_and_guidance_lists_become_sweep_axes() -> None:
         parse_line("a cat --guidance 5,25")
     with pytest.raises(MagicUsageError, match="repeats a value"):
         parse_line("a cat --steps 4,4")
+
+
+def test_values_and_prompts_that_start_with_a_dash() -> None:
+    assert parse_line("a fox --negative=-blurry").generate.params == {"negative_prompt": "-blurry"}
+    assert parse_line("a fox --negative -blurry").generate.params == {"negative_prompt": "-blurry"}
+    assert parse_line('--prompt "-cute" --seed 1').generate.prompt == "-cute"
+    assert parse_line("--prompt=-cute").generate.prompt == "-cute"
+    quoted = parse_line('a fox "-cute" --seed 1').generate
+    assert (quoted.prompt, quoted.seed) == ("a fox -cute", 1)
+    assert parse_line("a fox -- -cute --seed").generate.prompt == "a fox -cute --seed"
+    assert parse_line("a fox --seeds -1").generate.seeds is not None  # -1: a random seed
+
+
+@pytest.mark.parametrize(
+    ("line", "needles"),
+    [
+        ("a fox -cute", ["unknown flag -cute", 'quote it ("-cute")', "--negative=-blurry"]),
+        ("a fox --negative", ["--negative needs a value", "--negative=VALUE"]),
+        ("a fox --negative --seed 1", ["--negative needs a value"]),
+        ("a fox --no-safety=1", ["--no-safety is a switch"]),
+    ],
+)
+def test_dash_refusals_say_how_to_write_it(line: str, needles: list[str]) -> None:
+    with pytest.raises(MagicUsageError) as caught:
+        parse_line(line)
+    for needle in needles:
+        assert needle in str(caught.value)

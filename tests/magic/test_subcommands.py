@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from naive_nb._magic_errors import NaiveUsageError
 from naive_nb.display.result import NaiveResult
 from naive_nb.display.table import Table
 from naive_nb.local import LocalServer, serve_local
-from naive_nb.run.journal import JobJournal
+from naive_nb.run.journal import LOCAL_BACKEND, JobJournal
 from naive_nb.run.runner import PlannedJob
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell
@@ -226,3 +228,97 @@ def test_loadable_from_ipython_config(tmp_path: Path) -> None:
         check=True,
     )
     assert "True ['fal-ai/flux/dev']" in out.stdout
+
+
+def test_resume_goes_on_past_dead_jobs_and_closes_them_in_the_journal(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    client = online.magics.client
+    journal = JobJournal("naive-results")
+    here = urlsplit(local_server.url).netloc
+
+    def journalled(prompt: str, seed: int) -> str:
+        planned = PlannedJob("fal-ai/flux/schnell", {"prompt": prompt, "seed": seed})
+        job = client.submit(planned.model, planned.input)
+        journal.submitted(job.id, planned.model, planned.input, planned.key, here)
+        return job.id
+
+    failed = journalled("a fox [fail]", 1)  # the embedded server fails it
+    cancelled = journalled("a fox", 2)
+    client.cancel(cancelled)
+    lost = "00000000-0000-0000-0000-000000000000"  # e.g. a server restarted since: 404
+    journal.submitted(lost, "fal-ai/flux/schnell", {"prompt": "gone", "seed": 3}, "k", here)
+    elsewhere = "11111111-1111-1111-1111-111111111111"
+    journal.submitted(elsewhere, "fal-ai/flux/schnell", {"prompt": "x"}, "k2", "api.usenaive.ai")
+    good = journalled("a fox", 4)
+
+    shown = online.run("%naive resume")
+    *results, table = shown.results
+    assert [r.job_ids for r in results] == [[good]]
+    outcomes = {row[0]: row[1] for row in table.rows}
+    assert outcomes == {
+        failed: "failed",
+        cancelled: "cancelled",
+        lost: "lost",
+        elsewhere: "skipped",
+        good: "collected",
+    }
+    details = {row[0]: row[2] for row in table.rows}
+    assert "injected failure" in details[failed] and "api.usenaive.ai" in details[elsewhere]
+    # every final outcome is written down: only the other backend's job is still pending
+    assert [p.job_id for p in journal.pending()] == [elsewhere]
+    finals = {e["job_id"]: e["event"] for e in journal.entries() if e["event"] != "submitted"}
+    assert (finals[failed], finals[cancelled], finals[lost]) == ("failed", "cancelled", "lost")
+    again = online.run("%naive resume")
+    assert [row[1] for row in again.results[-1].rows] == ["skipped"]  # nothing raised
+
+
+def test_after_a_restart_the_embedded_servers_old_jobs_are_lost_not_pending(
+    ip: TestingShell,
+) -> None:
+    # written by a kernel whose embedded server has gone: the new one (any port) answers 404
+    journal = JobJournal("naive-results")
+    old = "22222222-2222-2222-2222-222222222222"
+    journal.submitted(old, "fal-ai/flux/schnell", {"prompt": "x", "seed": 1}, "k", LOCAL_BACKEND)
+    with pytest.raises(NaiveUsageError, match=f"Job {old}: lost"):
+        ip.run(f"%naive resume {old}")
+    assert journal.pending() == []
+    table = ip.run("%naive jobs")
+    assert old not in table.text()
+
+
+def test_price_plans_and_checks_the_request_as_generation_does(
+    online: TestingShell, local_server: LocalServer
+) -> None:
+    before = len(local_server.request_log)
+    for cell, needle in (
+        ("%naive price --model fal-ai/recraft-v3 --num 3", "does not take 'num_images'"),
+        ("%naive price --model fal-ai/flux-pro/v1.1 --steps 4", "'num_inference_steps'"),
+        ("%naive price --steps 40", "1 to 12"),
+    ):
+        with pytest.raises(NaiveUsageError, match=needle):
+            online.run(cell)
+    assert not any("pricing" in r.path for r in local_server.request_log[before:])
+    # no prompt is needed for a price, nor an image for an image-to-image model
+    table = online.run("%naive price --model fal-ai/flux-pro/v1.1/redux")
+    assert table.rows[0][:3] == ("fal-ai/flux-pro/v1.1/redux", 1, 1)
+
+
+def test_get_messages_point_to_the_magic_not_to_rest(online: TestingShell) -> None:
+    with pytest.raises(NaiveUsageError) as unknown:
+        online.run("%naive get nonexistent-id")
+    assert "%naive jobs lists your recent jobs" in str(unknown.value)
+    assert "GET /v1/jobs" not in str(unknown.value)
+    with pytest.raises(NaiveUsageError) as not_an_id:
+        online.run("%naive get a/b")
+    text = str(not_an_id.value)
+    assert "'a/b' is not a job id" in text and "%naive jobs" in text
+    assert "Fix the named field" not in text and "%naive models" not in text
+
+
+def test_a_failed_job_ends_in_one_full_stop(online: TestingShell) -> None:
+    job = online.magics.client.submit("fal-ai/flux/schnell", {"prompt": "a [fail]", "seed": 1})
+    with pytest.raises(NaiveUsageError) as caught:
+        online.run(f"%naive get {job.id}")
+    text = str(caught.value)
+    assert text.endswith("(injected failure).") and ".." not in text

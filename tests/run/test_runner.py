@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from naive_nb._client import Client
+from naive_nb._types import Job
 from naive_nb.local import LocalServer
+from naive_nb.run import runner as runner_module
+from naive_nb.run.cache import CacheMiss, RequestCache
 from naive_nb.run.events import ProgressState
 from naive_nb.run.journal import JobJournal
-from naive_nb.run.runner import Runner, plan
+from naive_nb.run.runner import RunInterrupted, Runner, plan
 from naive_nb.run.store import ResultStore
 from tests.conftest import CANARY_KEY
 
@@ -54,3 +59,100 @@ def test_a_rerun_mixes_cached_and_new_jobs_in_order(
     assert [r.from_cache for r in outcome.records] == [False, True, False]
     assert outcome.cached == 1
     assert sum(1 for r in local_server.request_log if r.method == "POST") == posts + 2
+
+
+class _InterruptedClient:
+    """A client whose wait is interrupted (Ctrl-C), and whose cancels are interrupted too."""
+
+    base_url = "http://fake.test"
+
+    def __init__(self, interrupts_per_cancel: dict[str, int]) -> None:
+        self.interrupts = dict(interrupts_per_cancel)
+        self.cancel_calls: list[str] = []
+        self.waited: list[object] = []
+
+    def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
+        job = Job(id=f"job-{input['seed']}", status="queued", model=model)
+        kwargs["on_submitted"](job)
+        return job
+
+    def wait(self, job: Any, **kwargs: Any) -> Job:
+        self.waited.append(job)
+        raise KeyboardInterrupt
+
+    def cancel(self, job_id: str) -> Job:
+        self.cancel_calls.append(job_id)
+        if self.interrupts.get(job_id, 0) > 0:
+            self.interrupts[job_id] -= 1
+            raise KeyboardInterrupt  # Ctrl-C pressed again while the DELETE is in flight
+        return Job(id=job_id, status="cancelled")
+
+    def download(self, job: Any) -> list[Any]:
+        raise AssertionError("nothing completes here")
+
+
+def test_a_second_interrupt_during_the_cancels_still_cancels_and_journals_each_job(
+    tmp_path: Path,
+) -> None:
+    # job-1: one extra Ctrl-C during its DELETE (retried); job-2: Ctrl-C on every try
+    client = _InterruptedClient({"job-1": 1, "job-2": 5})
+    runner = Runner(client, ResultStore(tmp_path))
+    jobs = plan("fal-ai/flux/schnell", {"prompt": "a fox"}, [1, 2, 3])
+    interrupt: BaseException | None = None
+    try:
+        runner.run(jobs)
+    except KeyboardInterrupt as raised:  # a bare one here would also stop pytest itself
+        interrupt = raised
+    assert isinstance(interrupt, RunInterrupted)
+    message = str(interrupt)
+    assert client.cancel_calls == ["job-1", "job-1", "job-2", "job-2", "job-3"]
+    assert "cancelled job job-1, job-3 on the server" in message
+    assert "Could not cancel job-2 (interrupted again before the server answered)" in message
+    assert "%naive cancel JOB_ID" in message
+    journal = JobJournal(tmp_path)
+    events = {(e["job_id"], e["event"]) for e in journal.entries()}
+    assert {("job-1", "cancelled"), ("job-3", "cancelled")} <= events
+    assert [p.job_id for p in journal.pending()] == ["job-2"]  # not confirmed: still listed
+
+
+def test_a_fresh_job_is_waited_for_as_the_accepted_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _InterruptedClient({})
+    with pytest.raises(RunInterrupted):
+        Runner(client, ResultStore(tmp_path)).run(plan("fal-ai/flux/schnell", {"prompt": "x"}, [1]))
+    # the Job, so the client's first look waits for the server's estimate
+    assert isinstance(client.waited[0], Job)
+    monkeypatch.setattr(runner_module, "FRESH_SECONDS", 0.0)  # as if accepted long ago
+    client = _InterruptedClient({})
+    with pytest.raises(RunInterrupted):
+        Runner(client, ResultStore(tmp_path)).run(plan("fal-ai/flux/schnell", {"prompt": "x"}, [2]))
+    assert client.waited == ["job-2"]  # by id: one look at once, it may be done already
+
+
+def test_the_journal_records_the_backend_of_each_job(client: Client, tmp_path: Path) -> None:
+    jobs = plan("fal-ai/flux/schnell", {"prompt": "a fox", "image_size": "square"}, [1])
+    Runner(client, ResultStore(tmp_path)).run(jobs)
+    submitted = [e for e in JobJournal(tmp_path).entries() if e["event"] == "submitted"]
+    assert submitted[0]["backend"] == urlsplit(client.base_url).netloc
+
+
+def test_requests_without_a_seed_are_never_cached(
+    client: Client, local_server: LocalServer, tmp_path: Path
+) -> None:
+    # Recraft v3 takes no seed: each request draws a new image, so a re-run must run again
+    store = ResultStore(tmp_path)
+    jobs = plan("fal-ai/recraft-v3", {"prompt": "a fox", "image_size": "square"}, [None])
+    first = Runner(client, store).run(jobs)
+    second = Runner(client, store).run(jobs)
+    assert [r.from_cache for r in second.records] == [False]
+    assert second.records[0].job_id != first.records[0].job_id
+    assert sum(1 for r in local_server.request_log if r.method == "POST") == 2
+    assert RequestCache(store).entries() == []
+    # the file is named by the seed the server reported, and the record knows that seed
+    image = second.records[0].files[0]
+    assert (
+        image.seed is not None and image.path.name == f"1-seed{image.seed}.{image.path.suffix[1:]}"
+    )
+    with pytest.raises(CacheMiss, match="takes no seed"):
+        Runner(client, store, offline=True).cached(jobs)
