@@ -637,6 +637,9 @@ class _Many:
         for result in self.results:
             _display(result)
 
+    def __repr__(self) -> str:
+        return "\n\n".join(repr(result) for result in self.results)
+
 
 class _OfflineClient:
     """Stands in for the client in offline mode: anything that would send a request fails."""

@@ -293,6 +293,8 @@ class Runner:
         # submitted before the earlier ones were waited for) is passed by id instead: the client
         # then looks at once and paces by the job's real age, so one already done returns now.
         fresh = time.monotonic() - accepted_at < FRESH_SECONDS
+        if fresh:  # the client reports nothing before its first look: show the accepted job
+            self._progress(accepted, index, total, accepted)
         try:
             finished = self.client.wait(
                 accepted if fresh else accepted.id,

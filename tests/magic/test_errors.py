@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import dataclasses
 import threading
 from collections.abc import Iterator
 
@@ -13,7 +14,7 @@ from naive_nb._magic_args import MagicUsageError
 from naive_nb._magic_errors import NaiveUsageError
 from naive_nb._retry import RetryPolicy
 from naive_nb.errors import ValidationError
-from naive_nb.local import LocalServer, serve_local
+from naive_nb.local import LocalServer, catalog, serve_local
 from naive_nb.run.journal import JobJournal
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell
@@ -202,3 +203,17 @@ def test_offline_mode_refuses_an_undocumented_model_without_a_request(
     text = _error(online, "%naive a cat --seed 1 --model acme/imagine --offline")
     assert "documented models only" in text and "acme/imagine" in text
     assert len(local_server.request_log) == before
+
+
+def test_a_parameter_the_served_catalog_adds_later_is_usable_online(
+    online: TestingShell, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the server now lists a key the documented catalog does not know: the server's word wins
+    schnell = catalog.MODELS["fal-ai/flux/schnell"]
+    newer = dataclasses.replace(schnell, key_params=(*schnell.key_params, "acceleration"))
+    monkeypatch.setitem(catalog.MODELS, schnell.id, newer)
+    result = online.run("%naive a cat --seed 1 --size square -p acceleration=high")
+    assert result.records[0].input["acceleration"] == "high"
+    # offline, only the documented catalog can be asked: refused, naming the key
+    text = _error(online, "%naive a cat --seed 2 --size square -p acceleration=high --offline")
+    assert "does not take 'acceleration'" in text and text.endswith("Nothing was sent.")
