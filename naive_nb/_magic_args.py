@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from naive_nb._validation import IMAGE_SIZES, OUTPUT_FORMATS
+from naive_nb._validation import GUIDANCE, IMAGE_SIZES, NUM_IMAGES, OUTPUT_FORMATS, STEPS
 from naive_nb.run.params import parse_image_size, parse_param_value
 from naive_nb.run.sweep import (
     SEED_MAX,
@@ -48,16 +48,24 @@ GENERATION_OPTIONS: tuple[Option, ...] = (
         ("--seed",), "seed", f"seed, 0-{SEED_MAX}; a random one is chosen and shown if absent", "N"
     ),
     Option(("--seeds",), "seeds", "one job per seed: 1-4, 1,5,9, '1-10 (+2)', '1-10 [5]'", "LIST"),
-    Option(("-n", "--num"), "num", "images per job, 1-4", "N"),
+    Option(("-n", "--num"), "num", f"images per job, {NUM_IMAGES[0]}-{NUM_IMAGES[1]}", "N"),
     Option(("--size",), "size", f"{', '.join(IMAGE_SIZES)} or WIDTHxHEIGHT", "SIZE"),
     Option(("--steps",), "steps", "num_inference_steps; a list (4,8,12) sweeps it", "N"),
-    Option(("--guidance",), "guidance", "guidance_scale (CFG), 0-20; a list sweeps it", "X"),
+    Option(
+        ("--guidance",),
+        "guidance",
+        f"guidance_scale (CFG), {GUIDANCE[0]}-{GUIDANCE[1]}; a list sweeps it",
+        "X",
+    ),
     Option(("--format",), "format", "output_format: jpeg or png", "FMT"),
     Option(("--negative",), "negative", "negative_prompt", "TEXT"),
     Option(("--no-safety",), "no_safety", "enable_safety_checker = false"),
     Option(("-p", "--param"), "param", "any other input key, e.g. -p strength=0.4", "K=V", True),
     Option(
-        ("--prompt",), "prompt_text", "the prompt, when it starts with a subcommand word", "TEXT"
+        ("--prompt",),
+        "prompt_text",
+        "the prompt, when it starts with a subcommand word or - (--prompt=-cute)",
+        "TEXT",
     ),
 )
 RUN_OPTIONS: tuple[Option, ...] = (
@@ -275,7 +283,7 @@ def _generation(namespace: argparse.Namespace, words: Sequence[str]) -> Generate
         except SweepError as error:
             raise MagicUsageError(f"%naive: {error}") from None
     if namespace.num is not None:
-        params["num_images"] = _int("--num", namespace.num, 1, 4)
+        params["num_images"] = _int("--num", namespace.num, *NUM_IMAGES)
     if namespace.size is not None:
         size = parse_image_size(namespace.size)
         if isinstance(size, str) and size not in IMAGE_SIZES:
@@ -285,8 +293,9 @@ def _generation(namespace: argparse.Namespace, words: Sequence[str]) -> Generate
             )
         params["image_size"] = size
     for flag, text, key, integer, high in (
-        ("--steps", namespace.steps, "num_inference_steps", True, 50),
-        ("--guidance", namespace.guidance, "guidance_scale", False, 20),
+        # the widest range any model takes; the model's own is checked by the validator
+        ("--steps", namespace.steps, "num_inference_steps", True, STEPS[1]),
+        ("--guidance", namespace.guidance, "guidance_scale", False, GUIDANCE[1]),
     ):
         if text is None:
             continue

@@ -17,10 +17,13 @@ from naive_nb.errors import InvalidModelError, ValidationError
 
 __all__ = [
     "DOCUMENTED_MODELS",
+    "GUIDANCE",
     "IMAGE_SIZES",
+    "NUM_IMAGES",
     "OUTPUT_FORMATS",
     "RANDOM_SEED_LIMIT",
     "SEED_MAX",
+    "STEPS",
     "documented_model",
     "image_dimensions",
     "steps_range",
@@ -36,7 +39,10 @@ IMAGE_SIZES: dict[str, tuple[int, int]] = {
     "landscape_4_3": (1024, 768),
     "landscape_16_9": (1024, 576),
 }
-_STEPS = {"fal-ai/flux/schnell": (1, 12)}  # others: 1-50
+NUM_IMAGES = (1, 4)
+STEPS = (1, 50)  # num_inference_steps of any model not listed in _STEPS
+GUIDANCE = (0, 20)
+_STEPS = {"fal-ai/flux/schnell": (1, 12)}
 SEED_MAX = 2**32 - 1  # what the API accepts
 RANDOM_SEED_LIMIT = 2**31  # seeds chosen for the user stay below: they fit every provider's int
 _SIDE = (256, 2048)
@@ -93,7 +99,7 @@ def documented_model(model: str) -> ModelInfo | None:
 
 def steps_range(model: str) -> tuple[int, int]:
     """The allowed ``num_inference_steps`` of ``model``."""
-    return _STEPS.get(model, (1, 50))
+    return _STEPS.get(model, STEPS)
 
 
 def _bad(field: str, message: str, allowed: Any = None) -> ValidationError:
@@ -146,8 +152,11 @@ def _check(info: ModelInfo, name: str, value: Any) -> None:
     elif name == "image_size":
         _check_size(value)
     elif name == "num_images":
-        if not _is_int(value) or not 1 <= value <= 4:
-            raise _bad(where, f"{where} must be an integer from 1 to 4, got {value!r}", (1, 4))
+        low, high = NUM_IMAGES
+        if not _is_int(value) or not low <= value <= high:
+            raise _bad(
+                where, f"{where} must be an integer from {low} to {high}, got {value!r}", NUM_IMAGES
+            )
     elif name == "seed":
         if not _is_int(value) or not 0 <= value <= SEED_MAX:
             raise _bad(where, f"{where} must be an integer from 0 to {SEED_MAX}, got {value!r}")
@@ -160,8 +169,11 @@ def _check(info: ModelInfo, name: str, value: Any) -> None:
                 (low, high),
             )
     elif name == "guidance_scale":
-        if not _is_number(value) or not 0 <= value <= 20:
-            raise _bad(where, f"{where} must be a number from 0 to 20, got {value!r}", (0, 20))
+        low, high = GUIDANCE
+        if not _is_number(value) or not low <= value <= high:
+            raise _bad(
+                where, f"{where} must be a number from {low} to {high}, got {value!r}", GUIDANCE
+            )
     elif name == "strength":
         if not _is_number(value) or not 0 <= value <= 1:
             raise _bad(where, f"{where} must be a number from 0 to 1, got {value!r}", (0, 1))

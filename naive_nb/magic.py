@@ -564,7 +564,7 @@ class NaiveMagics(Magics):
         from naive_nb.display.result import NaiveResult
         from naive_nb.errors import JobCancelled, JobFailed, NotFoundError
         from naive_nb.run.journal import JobJournal
-        from naive_nb.run.runner import PlannedJob, Runner, backend_host
+        from naive_nb.run.runner import PlannedJob, Runner, backend_host, journal_backend
 
         store = self._store()
         record = store.load(job_id)
@@ -575,7 +575,8 @@ class NaiveMagics(Magics):
         try:
             job = self.client.get(job_id)
         except NotFoundError:
-            if entry is not None:
+            # lost only if this backend is the one it was sent to: another one never knew it
+            if entry is not None and entry.backend in (None, journal_backend(self.client)):
                 host = backend_host(self.client.base_url)
                 journal.finished(job_id, "lost", f"404 from {host}")
             raise

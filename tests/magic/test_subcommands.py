@@ -244,8 +244,10 @@ def test_resume_goes_on_past_dead_jobs_and_closes_them_in_the_journal(
         return job.id
 
     failed = journalled("a fox [fail]", 1)  # the embedded server fails it
+    local_server.config.time_scale = 1000.0  # this one runs until it is cancelled
     cancelled = journalled("a fox", 2)
-    client.cancel(cancelled)
+    local_server.config.time_scale = 0.01
+    assert client.cancel(cancelled).status == "cancelled"
     lost = "00000000-0000-0000-0000-000000000000"  # e.g. a server restarted since: 404
     journal.submitted(lost, "fal-ai/flux/schnell", {"prompt": "gone", "seed": 3}, "k", here)
     elsewhere = "11111111-1111-1111-1111-111111111111"
@@ -322,3 +324,14 @@ def test_a_failed_job_ends_in_one_full_stop(online: TestingShell) -> None:
         online.run(f"%naive get {job.id}")
     text = str(caught.value)
     assert text.endswith("(injected failure).") and ".." not in text
+
+
+def test_get_of_a_job_sent_to_another_backend_leaves_it_journalled(online: TestingShell) -> None:
+    journal = JobJournal("naive-results")
+    theirs = "33333333-3333-3333-3333-333333333333"
+    journal.submitted(theirs, "fal-ai/flux/schnell", {"prompt": "x"}, "k", "api.usenaive.ai")
+    with pytest.raises(NaiveUsageError, match="404"):
+        online.run(f"%naive get {theirs}")
+    assert [p.job_id for p in journal.pending()] == [
+        theirs
+    ]  # not "lost": this server never knew it
