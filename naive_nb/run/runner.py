@@ -288,11 +288,14 @@ class Runner:
     ) -> JobRecord | FailedJob:
         from naive_nb.errors import JobCancelled, JobFailed, NaiveError, WaitTimeout
 
-        # The accepted Job lets the client wait for the server's estimate before its first look
-        # (it counts the job's age from now). A job accepted a while ago (a sweep's later jobs,
-        # submitted before the earlier ones were waited for) is passed by id instead: the client
-        # then looks at once and paces by the job's real age, so one already done returns now.
-        fresh = time.monotonic() - accepted_at < FRESH_SECONDS
+        # The accepted Job lets the client wait for the server's estimate before its first look,
+        # with no status request at once. A client that knows when it accepted the job
+        # (`Job.accepted_at`) paces from then, so the Job is always right. Otherwise it counts
+        # the job's age from now, which only holds for a job accepted just now: one accepted a
+        # while ago (a sweep's later jobs) is passed by id, so the client looks at once and
+        # paces by the job's real age, and a job already done returns now.
+        fresh = getattr(accepted, "accepted_at", None) is not None
+        fresh = fresh or time.monotonic() - accepted_at < FRESH_SECONDS
         if fresh:  # the client reports nothing before its first look: show the accepted job
             self._progress(accepted, index, total, accepted)
         try:

@@ -82,7 +82,7 @@ def test_bad_input_names_the_field_and_what_is_allowed(
     ],
 )
 def test_good_input_passes(data: dict[str, Any]) -> None:
-    validate_input(SCHNELL, data)
+    assert validate_input(SCHNELL, data) is None  # no refusal
 
 
 def test_unknown_model_lists_the_catalog() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -156,3 +157,27 @@ def test_requests_without_a_seed_are_never_cached(
     )
     with pytest.raises(CacheMiss, match="takes no seed"):
         Runner(client, store, offline=True).cached(jobs)
+
+
+@dataclass(frozen=True)
+class _AcceptedJob(Job):
+    """A job as a client that records when it accepted it returns it."""
+
+    accepted_at: float | None = None
+
+
+def test_a_job_that_knows_when_it_was_accepted_is_always_waited_for_as_a_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Pacing(_InterruptedClient):
+        def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
+            job = _AcceptedJob(id=f"job-{input['seed']}", status="queued", accepted_at=1.0)
+            kwargs["on_submitted"](job)
+            return job
+
+    monkeypatch.setattr(runner_module, "FRESH_SECONDS", 0.0)  # even when accepted long ago
+    client = Pacing({})
+    with pytest.raises(RunInterrupted):
+        Runner(client, ResultStore(tmp_path)).run(plan("fal-ai/flux/schnell", {"prompt": "x"}, [3]))
+    assert [getattr(job, "id", job) for job in client.waited] == ["job-3"]
+    assert isinstance(client.waited[0], Job)  # the client paces it from its acceptance
