@@ -8,6 +8,9 @@ idempotency key and reconciliation against ``GET /v1/jobs``; waits follow a ``Po
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import dataclasses
 import inspect
 import logging
 import random
@@ -17,13 +20,13 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
 
 import httpx
 
-from naive_nb._backend import Backend, resolve_backend
-from naive_nb._limiter import Limiter
+from naive_nb._backend import Backend, auth_advice, resolve_backend
+from naive_nb._limiter import NOTICE_MIN, Limiter, Throttled
 from naive_nb._polling import PollSchedule
 from naive_nb._retry import (
     Action,
@@ -34,7 +37,16 @@ from naive_nb._retry import (
     may_have_created,
     parse_retry_after,
 )
-from naive_nb._types import GeneratedImage, Job, ModelInfo, Price, Result, as_dict, as_list
+from naive_nb._types import (
+    GeneratedImage,
+    Job,
+    ModelInfo,
+    Notice,
+    Price,
+    Result,
+    as_dict,
+    as_list,
+)
 from naive_nb._validation import image_dimensions, validate_input, validate_model
 from naive_nb._version import __version__
 from naive_nb.errors import (
@@ -60,7 +72,14 @@ from naive_nb.errors import (
     WaitTimeout,
 )
 
-__all__ = ["DEFAULT_MODEL", "DEFAULT_WAIT_TIMEOUT", "AsyncClient", "JobCallback"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "DEFAULT_WAIT_TIMEOUT",
+    "AsyncClient",
+    "JobCallback",
+    "NoticeCallback",
+    "observed",
+]
 
 log = logging.getLogger("naive_nb.client")
 
@@ -69,7 +88,21 @@ DEFAULT_WAIT_TIMEOUT = 600.0
 JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
 #: A callback receiving a Job; it may be a plain function or return an awaitable.
 JobCallback = Callable[[Job], Awaitable[object] | object]
+#: A callback receiving a Notice (why a call pauses); a plain function or returning an awaitable.
+NoticeCallback = Callable[[Notice], Awaitable[object] | object]
 ScheduleFactory = Callable[[float | None, float], PollSchedule]
+T = TypeVar("T")
+
+# The per-call notice callback (set by submit/wait/generate's `on_notice`, and by the sync client
+# around every call); a context variable, so every request a call makes, however deep, finds it.
+_NOTICE: contextvars.ContextVar[NoticeCallback | None] = contextvars.ContextVar(
+    "naive_nb_notice", default=None
+)
+
+# An interrupted submit first lets a POST already on the wire answer (its 202 names the job for
+# sure), then reads the job list once: each step bounded, so Ctrl-C is answered in ~1-2 s.
+_INTERRUPT_POST_GRACE = 1.0
+_INTERRUPT_LOOKUP = 0.9
 
 # How far back (seconds) a reconciliation looks for a job a lost submit may have created; wide
 # enough to absorb clock skew between us and the server.
@@ -103,6 +136,26 @@ _BY_STATUS: dict[int, type[APIError]] = {
 }
 
 
+async def observed(coro: Awaitable[T], on_notice: NoticeCallback | None) -> T:
+    """Await ``coro`` with ``on_notice`` hearing of its pauses (used by the sync client)."""
+    token = _NOTICE.set(on_notice) if on_notice is not None else None
+    try:
+        return await coro
+    finally:
+        if token is not None:
+            _NOTICE.reset(token)
+
+
+@dataclass
+class _SubmitState:
+    """How far an interrupted submit got: whether a POST went out, the job once known."""
+
+    key: str
+    sent: bool = False
+    job: Job | None = None
+    pending: asyncio.Future[_Attempt] | None = None
+
+
 @dataclass
 class _Attempt:
     response: httpx.Response | None
@@ -131,7 +184,8 @@ class AsyncClient:
 
     ``api_key`` / ``base_url`` default to ``NAIVE_API_KEY`` / ``NAIVE_BASE_URL``; with no key at all
     the embedded local preview server is started and used. ``on_submitted`` is called with each new
-    job as soon as its id is known (before any polling), ``on_update`` with the job after each poll.
+    job as soon as its id is known (before any polling), ``on_update`` with the job after each poll,
+    ``on_notice`` with a :class:`Notice` when a call pauses for a while (rate limited, retrying).
     """
 
     def __init__(
@@ -145,6 +199,7 @@ class AsyncClient:
         validate: bool = True,
         on_submitted: JobCallback | None = None,
         on_update: JobCallback | None = None,
+        on_notice: NoticeCallback | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         poll_schedule: ScheduleFactory | None = None,
         rng: random.Random | None = None,
@@ -162,6 +217,7 @@ class AsyncClient:
         self._validate = validate
         self._on_submitted = on_submitted
         self._on_update = on_update
+        self._on_notice = on_notice
         self._schedule_factory = poll_schedule
         self._rng = rng or random.Random()
         self._catalog: list[ModelInfo] | None = None
@@ -220,6 +276,36 @@ class AsyncClient:
         self._known.append(job_id)
         self._known_set.add(job_id)
 
+    async def _notify(
+        self, kind: str, seconds: float, message: str, job_id: str | None = None
+    ) -> None:
+        callback = _NOTICE.get() or self._on_notice
+        if callback is None:
+            return
+        outcome = callback(Notice(kind, seconds, message, job_id))
+        if inspect.isawaitable(outcome):
+            await outcome
+
+    async def _rate_limit_pause(self, seconds: float) -> None:
+        await self._notify("rate_limited", seconds, f"rate limited, resuming in {seconds:.0f} s")
+
+    def _throttled(self, exc: Throttled) -> RateLimitError:
+        """A pause the limiter will not wait out, as the error the call raises (nothing sent)."""
+        if exc.wait is None:
+            return RateLimitError(
+                f"The API is rate limiting this key, and the request that tests whether it "
+                f"lets requests through again did not come back within {exc.allowed:.0f} s; "
+                "nothing was sent"
+            )
+        wait = max(1.0, float(round(exc.wait)))
+        at = datetime.now(timezone.utc) + timedelta(seconds=exc.wait)
+        return RateLimitError(
+            f"The API's rate limit for this key lets no request through until {at:%H:%M:%S} UTC "
+            f"(in {wait:.0f} s), longer than this call may wait ({exc.allowed:.0f} s); nothing "
+            "was sent",
+            retry_after=wait,
+        )
+
     async def _attempt(
         self,
         method: str,
@@ -230,14 +316,32 @@ class AsyncClient:
         headers: Mapping[str, str] | None = None,
         limited: bool = True,
         timeout: float | None = None,
+        max_wait: float | None = None,
+        state: _SubmitState | None = None,
     ) -> _Attempt:
-        """One HTTP exchange with the API, through the limiter; never raises transport errors."""
+        """One HTTP exchange with the API, through the limiter; never raises transport errors.
+
+        ``max_wait``: how long the limiter may hold the request (a longer known pause raises
+        ``RateLimitError`` at once; default: the retry policy's ``max_retry_after``). ``state``
+        records that a submit's POST went out.
+        """
         # httpx.Headers masks Authorization in its repr (a plain dict local would show the key
         # in tracebacks that print locals).
         all_headers = httpx.Headers(headers)
         if self._secret:
             all_headers["Authorization"] = f"Bearer {self._secret.reveal()}"
-        ticket = await self._limiter.acquire() if limited else None
+        ticket = None
+        if limited:
+            if max_wait is None:
+                max_wait = self._retry.max_retry_after
+            try:
+                ticket = await self._limiter.acquire(
+                    max_wait=max(0.0, max_wait), on_pause=self._rate_limit_pause
+                )
+            except Throttled as exc:
+                raise self._throttled(exc) from None
+        if state is not None:
+            state.sent = True
         response: httpx.Response | None = None
         try:
             extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
@@ -277,12 +381,17 @@ class AsyncClient:
         *,
         params: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
-        """A request that creates nothing (reads, cancel): retried per the shared policy."""
+        """A request that creates nothing (reads, cancel): retried per the shared policy.
+
+        Time held by the rate limiter counts against the policy's budget like any other wait.
+        """
         start = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
-            outcome = await self._attempt(method, path, params=params)
+            outcome = await self._attempt(
+                method, path, params=params, max_wait=self._wait_allowance(start)
+            )
             if outcome.failure is None and outcome.response is not None:
                 return outcome.response
             assert outcome.failure is not None
@@ -303,7 +412,22 @@ class AsyncClient:
                 decision.reason,
                 decision.delay,
             )
+            await self._retry_pause(outcome.failure, decision.delay, decision.reason)
             await asyncio.sleep(decision.delay)
+
+    def _wait_allowance(self, start: float) -> float:
+        """How long the limiter may hold this call's next request: the ``Retry-After`` cap, and
+        no more than what is left of the call's retry budget."""
+        left = self._retry.budget - (time.monotonic() - start)
+        return max(0.0, min(self._retry.max_retry_after, left))
+
+    async def _retry_pause(self, failure: Failure, delay: float, reason: str) -> None:
+        if delay < NOTICE_MIN:
+            return  # a short backoff is not worth a line
+        if failure.status == 429:
+            await self._rate_limit_pause(delay)
+        else:
+            await self._notify("retrying", delay, f"{reason}, retrying in {delay:.0f} s")
 
     def _error(self, outcome: _Attempt, what: str, **extra: Any) -> NaiveError:
         response, failure = outcome.response, outcome.failure
@@ -333,6 +457,8 @@ class AsyncClient:
         }
         if cls is RateLimitError:
             kwargs["retry_after"] = failure.retry_after if failure else None
+        if cls is AuthenticationError:
+            kwargs["advice"] = auth_advice(self._backend)
         return cls(self._scrub(message), **kwargs)
 
     # ------------------------------------------------------------------ reads
@@ -412,28 +538,71 @@ class AsyncClient:
         *,
         idempotency_key: str | None = None,
         on_submitted: JobCallback | None = None,
+        on_notice: NoticeCallback | None = None,
     ) -> Job:
         """Create a job; returns at once with its id (status ``queued``).
 
         One idempotency key is sent per call (generated unless given), the same on every retry.
         A submit is resent only when nothing can have been created, or after the job list showed
         that nothing was; if that cannot be settled, :class:`SubmissionOutcomeUnknown` is raised.
+
+        Interrupted (``KeyboardInterrupt`` or task cancellation) once a POST went out, it finds
+        out within about two seconds whether a job was created (the POST's own reply, else the
+        job list by idempotency key), cancels it, and re-raises saying what became of it.
         """
+        return await observed(self._submit(model, input, idempotency_key, on_submitted), on_notice)
+
+    async def _submit(
+        self,
+        model: str,
+        input: Mapping[str, Any],
+        idempotency_key: str | None,
+        on_submitted: JobCallback | None,
+    ) -> Job:
         data = dict(input)
-        if self._validate:
-            validate_input(validate_model(model, await self.models()), data)
-        key = idempotency_key or f"nvnb-{uuid.uuid4()}"
+        state = _SubmitState(idempotency_key or f"nvnb-{uuid.uuid4()}")
+        try:
+            if self._validate:
+                validate_input(validate_model(model, await self.models()), data)
+            return await self._create(model, data, state, on_submitted)
+        except (asyncio.CancelledError, KeyboardInterrupt) as exc:
+            message = await self._after_interrupted_submit(state, model)
+            if isinstance(exc, KeyboardInterrupt):
+                raise KeyboardInterrupt(message) from None
+            raise asyncio.CancelledError(message) from None
+
+    async def _create(
+        self,
+        model: str,
+        data: dict[str, Any],
+        state: _SubmitState,
+        on_submitted: JobCallback | None,
+    ) -> Job:
+        key = state.key
         body = {"model": model, "input": data}
         started_wall = time.time()
         start = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
-            outcome = await self._attempt(
-                "POST", "/v1/images/generate", json=body, headers={"Idempotency-Key": key}
+            # Shielded: an interrupt must not tear down a POST the server may be acting on; the
+            # interrupt handler gives it a moment to answer (its 202 names the job for sure).
+            state.pending = asyncio.ensure_future(
+                self._attempt(
+                    "POST",
+                    "/v1/images/generate",
+                    json=body,
+                    headers={"Idempotency-Key": key},
+                    max_wait=self._wait_allowance(start),
+                    state=state,
+                )
             )
+            outcome = await asyncio.shield(state.pending)
+            state.pending = None
             if outcome.failure is None and outcome.response is not None:
-                return await self._accepted(Job.from_api(outcome.response.json()), on_submitted)
+                job = Job.from_api(outcome.response.json())
+                state.job = job
+                return await self._accepted(job, on_submitted, accepted_at=time.monotonic())
             failure = outcome.failure
             assert failure is not None
             decision = decide(
@@ -448,10 +617,12 @@ class AsyncClient:
                 if may_have_created(failure):
                     found, candidates = await self._reconcile(model, data, key, started_wall)
                     if found is not None:
+                        state.job = found
                         return await self._accepted(found, on_submitted)
                     if candidates:
                         raise SubmissionOutcomeUnknown(key, candidates, decision.reason) from None
                 raise await self._submit_error(outcome, model, data) from None
+            await self._retry_pause(failure, decision.delay, decision.reason)
             await asyncio.sleep(decision.delay)
             if decision.action is Action.RECONCILE:
                 log.info(
@@ -461,15 +632,104 @@ class AsyncClient:
                 )
                 found, candidates = await self._reconcile(model, data, key, started_wall)
                 if found is not None:
+                    state.job = found
                     return await self._accepted(found, on_submitted)
                 if candidates:
                     raise SubmissionOutcomeUnknown(key, candidates, decision.reason) from None
                 # Nothing of ours was created (or the server dedupes our key): resend, same key.
 
-    async def _accepted(self, job: Job, on_submitted: JobCallback | None) -> Job:
+    async def _accepted(
+        self, job: Job, on_submitted: JobCallback | None, *, accepted_at: float | None = None
+    ) -> Job:
+        if accepted_at is not None:
+            job = dataclasses.replace(job, accepted_at=accepted_at)
         self._remember(job.id)
         await _call_back(on_submitted or self._on_submitted, job)
         return job
+
+    async def _after_interrupted_submit(self, state: _SubmitState, model: str) -> str:
+        """An interrupted submit: find out (briefly) whether it created a job, cancel that job,
+        and say what became of it. Never raises; each step is bounded."""
+        key = state.key
+        pending, state.pending = state.pending, None
+        if pending is not None:
+            if not pending.done():
+                await asyncio.wait({pending}, timeout=_INTERRUPT_POST_GRACE)
+            if not pending.done():
+                pending.cancel()  # no answer in time: hang up, and look in the job list
+            elif not pending.cancelled() and pending.exception() is None:
+                outcome = pending.result()
+                if outcome.failure is None and outcome.response is not None:
+                    with contextlib.suppress(ValueError):
+                        state.job = Job.from_api(outcome.response.json())
+                        self._remember(state.job.id)
+        if state.job is not None:
+            return await self._cancel_after_interrupt(
+                state.job, f"job {state.job.id} (created by the interrupted submit)"
+            )
+        if not state.sent:
+            return "Interrupted before the submit was sent: no job was created."
+        found, candidates, problem = await self._look_up_key(key, model)
+        if found is not None:
+            return await self._cancel_after_interrupt(
+                found, f"job {found.id} (created by the interrupted submit, key {key})"
+            )
+        if problem:
+            return (
+                f"Interrupted while submitting: could not tell whether the server created a job "
+                f"({problem}). Look for idempotency key {key} in client.jobs() and cancel that "
+                f"job if it is there; a resubmit with idempotency_key={key!r} cannot create a "
+                "second job on a server that honours keys."
+            )
+        if candidates:
+            ids = ", ".join(job.id for job in candidates[:5])
+            return (
+                "Interrupted while submitting: could not tell whether the server created a job "
+                f"(it does not record idempotency keys; this submit's was {key}). Recent jobs "
+                f"that could be it: {ids}; check them with client.get(id) and cancel yours."
+            )
+        return (
+            f"Interrupted while submitting: the job list shows no job for idempotency key {key}, "
+            "so none was created (a request still on its way could yet create one: "
+            "client.jobs() shows it if so)."
+        )
+
+    async def _look_up_key(self, key: str, model: str) -> tuple[Job | None, list[Job], str]:
+        """One bounded look at the job list for a job carrying ``key``, bypassing any rate-limit
+        pause. Returns (the job, [], "") / (None, candidates, "") / (None, [], what failed)."""
+        try:
+            outcome = await asyncio.wait_for(
+                self._attempt(
+                    "GET",
+                    "/v1/jobs",
+                    params={"limit": 100},
+                    limited=False,
+                    timeout=_INTERRUPT_LOOKUP,
+                ),
+                _INTERRUPT_LOOKUP + 0.1,
+            )
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            return None, [], f"the job list did not answer within {_INTERRUPT_LOOKUP:g} s"
+        if outcome.failure is not None or outcome.response is None:
+            detail = outcome.detail or f"HTTP {outcome.failure.status if outcome.failure else '?'}"
+            return None, [], f"the job list could not be read: {detail}"
+        try:
+            items = [Job.from_api(item) for item in outcome.response.json().get("jobs", [])]
+        except (ValueError, AttributeError):
+            return None, [], "the job list could not be read"
+        for job in items:
+            if job.idempotency_key == key:
+                return job, [], ""
+        if any(job.idempotency_key for job in items) or self._server_keeps_keys:
+            return None, [], ""
+        recent = [
+            job
+            for job in items
+            if job.model == model
+            and job.status in ("queued", "processing")
+            and job.id not in self._known_set
+        ]
+        return None, recent, ""
 
     async def _reconcile(
         self, model: str, data: dict[str, Any], key: str, started_wall: float
@@ -579,23 +839,33 @@ class AsyncClient:
         *,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         on_update: JobCallback | None = None,
+        on_notice: NoticeCallback | None = None,
     ) -> Job:
         """Poll until the job is completed and return it.
 
         Raises :class:`JobFailed`, :class:`JobCancelled`, or :class:`WaitTimeout` (the job keeps
         running). Polls are paced by the job's ``estimated_seconds`` (see ``PollSchedule``).
+        Given the ``Job`` that ``submit`` returned, the first look is paced from the submit
+        (no look at once; a job submitted long enough ago is looked at right away); given an id,
+        the job is looked at once, then paced by its age.
         """
+        return await observed(self._wait(job, timeout, on_update), on_notice)
+
+    async def _wait(
+        self, job: str | Job, timeout: float | None, on_update: JobCallback | None
+    ) -> Job:
         callback = on_update or self._on_update
         limit = DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
         now = time.monotonic()
         deadline = now + limit
-        # `origin`: when the job was created, on our clock. Known when we just submitted it
-        # (server timestamps are then only compared with each other: no clock skew); else
-        # estimated from the wall clock.
+        # `origin`: when the job was created, on our clock. Known when this client submitted it
+        # (`accepted_at`; server timestamps are then only compared with each other: no clock
+        # skew); else estimated from the wall clock.
         origin: float | None
         if isinstance(job, Job):
-            current, origin = job, now
-            schedule = self._schedule(job, now)
+            current = job
+            origin = job.accepted_at if job.accepted_at is not None else _origin(job, now)
+            schedule = self._schedule(job, now if origin is None else origin)
         else:
             current, retry_after = await self._get(job)
             await _call_back(callback, current)
@@ -612,7 +882,22 @@ class AsyncClient:
             now = time.monotonic()
             if now >= deadline:
                 raise WaitTimeout(current.id, current.status, limit, job=current)
-            await asyncio.sleep(min(schedule.delay(now), deadline - now))
+            delay = schedule.delay(now)
+            pause = self._limiter.pause_left()
+            if pause is not None and delay < pause <= self._retry.max_retry_after:
+                # The rate limit holds the next look longer than the schedule would: say why
+                # the wait stalls, then sleep through the pause (a longer one raises in _get).
+                if pause >= NOTICE_MIN and now + pause < deadline:
+                    await self._notify(
+                        "rate_limited",
+                        pause,
+                        f"rate limited, resuming in {pause:.0f} s",
+                        current.id,
+                    )
+                delay = pause
+            await asyncio.sleep(min(delay, deadline - now))
+            if time.monotonic() >= deadline and (self._limiter.pause_left() or 0.0) > 0:
+                raise WaitTimeout(current.id, current.status, limit, job=current)
             current, retry_after = await self._get(current.id)
             schedule.observe(
                 now=time.monotonic(),
@@ -638,13 +923,45 @@ class AsyncClient:
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         on_submitted: JobCallback | None = None,
         on_update: JobCallback | None = None,
+        on_notice: NoticeCallback | None = None,
         **params: Any,
     ) -> Result:
         """Submit, wait, and download the images. An unseeded call gets a concrete seed first.
 
-        On interruption (``KeyboardInterrupt`` or task cancellation) during the wait, the remote
-        job is cancelled at once and the exception re-raised with what became of the job.
+        On interruption (``KeyboardInterrupt`` or task cancellation) during the submit or the
+        wait, the remote job is cancelled at once and the exception re-raised with what became
+        of the job.
         """
+        return await observed(
+            self._generate(
+                prompt,
+                model=model,
+                seed=seed,
+                num_images=num_images,
+                image_size=image_size,
+                idempotency_key=idempotency_key,
+                timeout=timeout,
+                on_submitted=on_submitted,
+                on_update=on_update,
+                **params,
+            ),
+            on_notice,
+        )
+
+    async def _generate(
+        self,
+        prompt: str,
+        *,
+        model: str,
+        seed: int | None,
+        num_images: int,
+        image_size: str | dict[str, int] | None,
+        idempotency_key: str | None,
+        timeout: float | None,
+        on_submitted: JobCallback | None,
+        on_update: JobCallback | None,
+        **params: Any,
+    ) -> Result:
         accepted: tuple[str, ...] | None = None
         if self._validate:
             accepted = validate_model(model, await self.models()).key_params or None
@@ -686,8 +1003,9 @@ class AsyncClient:
         done = _settled(current)
         return list(await self._download(done, done.seed, {}))
 
-    async def _cancel_after_interrupt(self, job: Job) -> str:
+    async def _cancel_after_interrupt(self, job: Job, what: str | None = None) -> str:
         """Send ``DELETE`` at once (bypassing any rate-limit pause) and say what happened."""
+        what = what or f"job {job.id}"
         try:
             outcome = await asyncio.wait_for(
                 self._attempt("DELETE", f"/v1/jobs/{job.id}", limited=False, timeout=0.9), 1.0
@@ -696,18 +1014,18 @@ class AsyncClient:
             outcome = _Attempt(None, Failure(Kind.TIMEOUT), "no answer within 1 s")
         if outcome.failure is None:
             return (
-                f"Interrupted: job {job.id} was cancelled on the server. If it had already "
+                f"Interrupted: {what} was cancelled on the server. If it had already "
                 "started, the provider may still finish it and it may still be charged; "
                 f"client.get({job.id!r}) shows its final state."
             )
         if outcome.failure.status == 409:
             return (
-                f"Interrupted: job {job.id} had already finished, so it was not cancelled; "
+                f"Interrupted: {what} had already finished, so it was not cancelled; "
                 f"collect it with client.get({job.id!r})."
             )
         detail = outcome.detail or f"HTTP {outcome.failure.status}"
         return (
-            f"Interrupted: cancelling job {job.id} failed ({detail}); it may still run and be "
+            f"Interrupted: cancelling {what} failed ({detail}); it may still run and be "
             f"charged. Retry client.cancel({job.id!r})."
         )
 
@@ -792,7 +1110,7 @@ def _envelope(response: httpx.Response) -> dict[str, Any]:
         return {}
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         envelope: dict[str, Any] = dict(body["error"])
-        for name in ("packs", "plans", "block_reason", "balance"):
+        for name in ("packs", "plans", "block_reason", "balance", "required_credits"):
             if name in body and name not in envelope:
                 envelope[name] = body[name]
         return envelope

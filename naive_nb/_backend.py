@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from naive_nb.local import LocalServer
 
-__all__ = ["HOSTED_URL", "Backend", "Secret", "resolve_backend"]
+__all__ = ["HOSTED_URL", "Backend", "Secret", "auth_advice", "resolve_backend"]
 
 HOSTED_URL = "https://api.usenaive.ai"
 
@@ -50,6 +50,12 @@ class Backend:
     base_url: str
     key: Secret | None
     local: bool  # the embedded preview server
+    # where the key and the address came from ("argument", "env", or "" when not given): a 401's
+    # advice depends on them
+    key_from: str = ""
+    url_from: str = ""
+    #: what the user would change to get the local preview engine instead
+    to_go_local: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -68,14 +74,52 @@ def resolve_backend(
     is started now (default: stderr; the notebook layer shows it as an ordinary output line)."""
     key = api_key if api_key is not None else os.environ.get("NAIVE_API_KEY") or None
     url = base_url if base_url is not None else os.environ.get("NAIVE_BASE_URL") or None
+    key_from = "" if not key else ("argument" if api_key is not None else "env")
+    url_from = "" if not url else ("argument" if base_url is not None else "env")
+    # The embedded server is used only when neither a key nor an address is set, anywhere.
+    steps = tuple(
+        step
+        for step, present in (
+            ("leave out api_key=", bool(api_key)),
+            ("unset NAIVE_API_KEY", bool(os.environ.get("NAIVE_API_KEY"))),
+            ("leave out base_url=", bool(base_url)),
+            ("unset NAIVE_BASE_URL", bool(os.environ.get("NAIVE_BASE_URL"))),
+        )
+        if present
+    )
     if key:
-        return Backend((url or HOSTED_URL).rstrip("/"), Secret(key), local=False)
+        return Backend(
+            (url or HOSTED_URL).rstrip("/"), Secret(key), False, key_from, url_from, steps
+        )
     if url:
         # An explicit address without a key: the caller knows what they point at (a server
         # without auth, a proxy). Do not start the embedded one behind their back.
-        return Backend(url.rstrip("/"), None, local=False)
+        return Backend(url.rstrip("/"), None, False, key_from, url_from, steps)
     server = local_server(announce)
     return Backend(server.url, Secret(server.api_key), local=True)
+
+
+def auth_advice(backend: Backend) -> str:
+    """What to do about a 401, for the configuration the client actually has.
+
+    "Unset the key to use the local preview engine" is only true when no address is configured
+    either: with ``NAIVE_BASE_URL`` set, a client without a key goes to that address keyless.
+    """
+    if backend.local:
+        return (
+            "The local preview engine refused the key naive-nb gave it; restart the kernel "
+            "(or the process) to start a fresh one."
+        )
+    where = "The hosted API" if backend.label == "hosted" else f"The server at {backend.base_url}"
+    if backend.key is None:
+        fix = "set NAIVE_API_KEY" if backend.url_from == "env" else "pass api_key=..."
+        advice = f"{where} wants a key: {fix} (a key looks like nv_sk_live_...)"
+    else:
+        check = "NAIVE_API_KEY" if backend.key_from == "env" else "the api_key you passed"
+        advice = f"{where} refused the key: check {check} (a key looks like nv_sk_live_...)"
+    if not backend.to_go_local:
+        return f"{advice}."
+    return f"{advice}, or {' and '.join(backend.to_go_local)} to use the local preview engine."
 
 
 def local_notice(url: str) -> str:

@@ -20,7 +20,7 @@ import concurrent.futures
 import queue
 import random
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -30,7 +30,9 @@ from naive_nb._async_client import (
     DEFAULT_WAIT_TIMEOUT,
     AsyncClient,
     JobCallback,
+    NoticeCallback,
     ScheduleFactory,
+    observed,
 )
 from naive_nb._retry import RetryPolicy
 from naive_nb._types import GeneratedImage, Job, ModelInfo, Price, Result
@@ -39,7 +41,9 @@ __all__ = ["Client", "LoopThread"]
 
 T = TypeVar("T")
 _TICK = 0.05  # how often a blocked caller checks for callbacks, completion and Ctrl-C
-_CANCEL_GRACE = 2.0  # how long an interrupted caller waits for the coroutine to wind down
+# How long an interrupted caller waits for the coroutine to wind down: an interrupted submit
+# takes up to ~1 s for the POST's reply, ~1 s for the job list, ~1 s for the cancel.
+_CANCEL_GRACE = 3.5
 
 
 class LoopThread:
@@ -114,12 +118,12 @@ class LoopThread:
 class _Call:
     """A callback the loop thread asks the calling thread to run; ``done`` reports back."""
 
-    def __init__(self, fn: JobCallback, job: Job, done: asyncio.Future[None]) -> None:
-        self.fn, self.job, self.done = fn, job, done
+    def __init__(self, fn: Callable[[Any], object], arg: Any, done: asyncio.Future[None]) -> None:
+        self.fn, self.arg, self.done = fn, arg, done
 
     def run(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
-            self.fn(self.job)
+            self.fn(self.arg)
         except BaseException as exc:
             loop.call_soon_threadsafe(_settle, self.done, exc)
             raise
@@ -137,14 +141,16 @@ def _settle(future: asyncio.Future[None], exc: BaseException | None) -> None:
         future.set_exception(exc)
 
 
-def _bridge(fn: JobCallback | None, calls: queue.SimpleQueue[_Call]) -> JobCallback | None:
+def _bridge(
+    fn: Callable[[Any], object] | None, calls: queue.SimpleQueue[_Call]
+) -> Callable[[Any], Awaitable[None]] | None:
     """Wrap a sync callback so the coroutine hands it to the calling thread and awaits it."""
     if fn is None:
         return None
 
-    async def proxy(job: Job) -> None:
+    async def proxy(arg: Any) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        calls.put(_Call(fn, job, done))
+        calls.put(_Call(fn, arg, done))
         await done
 
     return proxy
@@ -168,6 +174,7 @@ class Client:
         validate: bool = True,
         on_submitted: JobCallback | None = None,
         on_update: JobCallback | None = None,
+        on_notice: NoticeCallback | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         poll_schedule: ScheduleFactory | None = None,
         rng: random.Random | None = None,
@@ -175,6 +182,7 @@ class Client:
         self._thread = LoopThread.get()
         self._on_submitted = on_submitted
         self._on_update = on_update
+        self._on_notice = on_notice
 
         async def build() -> AsyncClient:
             # Callbacks stay here: the sync client hands them to the calling thread per call.
@@ -219,9 +227,19 @@ class Client:
         self.close()
 
     def _run(
-        self, coro: Coroutine[Any, Any, T], calls: queue.SimpleQueue[_Call] | None = None
+        self,
+        coro: Coroutine[Any, Any, T],
+        calls: queue.SimpleQueue[_Call] | None = None,
+        on_notice: NoticeCallback | None = None,
     ) -> T:
-        return self._thread.run(coro, calls)
+        """Run one call; its notices (``on_notice``, else the constructor's) reach the calling
+        thread like the other callbacks."""
+        notice = on_notice or self._on_notice
+        if notice is None:
+            return self._thread.run(coro, calls)
+        if calls is None:
+            calls = queue.SimpleQueue()
+        return self._thread.run(observed(coro, _bridge(notice, calls)), calls)
 
     # ------------------------------------------------------------------ API
     def models(self, *, refresh: bool = False) -> list[ModelInfo]:
@@ -255,13 +273,14 @@ class Client:
         *,
         idempotency_key: str | None = None,
         on_submitted: JobCallback | None = None,
+        on_notice: NoticeCallback | None = None,
     ) -> Job:
         calls: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         callback = _bridge(on_submitted or self._on_submitted, calls)
         coro = self._async.submit(
             model, input, idempotency_key=idempotency_key, on_submitted=callback
         )
-        return self._run(coro, calls)
+        return self._run(coro, calls, on_notice)
 
     def wait(
         self,
@@ -269,10 +288,14 @@ class Client:
         *,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         on_update: JobCallback | None = None,
+        on_notice: NoticeCallback | None = None,
     ) -> Job:
+        """See :meth:`AsyncClient.wait`: pass the ``Job`` from ``submit`` (not its id) to skip
+        the immediate look and pace the first one from the submit."""
         calls: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         callback = _bridge(on_update or self._on_update, calls)
-        return self._run(self._async.wait(job, timeout=timeout, on_update=callback), calls)
+        coro = self._async.wait(job, timeout=timeout, on_update=callback)
+        return self._run(coro, calls, on_notice)
 
     def generate(
         self,
@@ -286,6 +309,7 @@ class Client:
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         on_submitted: JobCallback | None = None,
         on_update: JobCallback | None = None,
+        on_notice: NoticeCallback | None = None,
         **params: Any,
     ) -> Result:
         calls: queue.SimpleQueue[_Call] = queue.SimpleQueue()
@@ -301,4 +325,4 @@ class Client:
             on_update=_bridge(on_update or self._on_update, calls),
             **params,
         )
-        return self._run(coro, calls)
+        return self._run(coro, calls, on_notice)

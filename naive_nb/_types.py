@@ -16,6 +16,7 @@ __all__ = [
     "GeneratedImage",
     "Job",
     "ModelInfo",
+    "Notice",
     "Price",
     "Result",
     "as_dict",
@@ -71,6 +72,9 @@ class Job:
     completed_at: datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: ``time.monotonic()`` when this client received the job's 202 (None for a job read back
+    #: from the API): ``wait(job)`` paces its first look from it, with no look before.
+    accepted_at: float | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Job:
@@ -124,6 +128,25 @@ class Job:
     def seed(self) -> int | None:
         seed = (self.result or {}).get("seed")
         return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Why a call is pausing, for a progress line: ``str(notice)`` is a short phrase such as
+    ``"rate limited, resuming in 8 s"``.
+
+    ``kind`` is ``"rate_limited"`` (the API's limit is spent, or it answered 429) or
+    ``"retrying"`` (a failed request is retried after a backoff); ``seconds`` is how long the
+    pause lasts from when the notice is given; ``job_id`` names the job a wait is about.
+    """
+
+    kind: str
+    seconds: float
+    message: str
+    job_id: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass

@@ -61,6 +61,12 @@ __all__ = [
 ]
 
 
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
 class NaiveError(Exception):
     """Base class of every naive-nb client error."""
 
@@ -125,11 +131,16 @@ class InvalidModelError(ValidationError):
 
 
 class AuthenticationError(APIError):
+    """401. ``advice`` (from the client, which knows where its key and address came from)
+    replaces the generic next step."""
+
     own_advice_first = True
-    next_step = (
-        "Check NAIVE_API_KEY (a key looks like nv_sk_live_...), "
-        "or unset it to use the local preview engine."
-    )
+    next_step = "Check NAIVE_API_KEY (a key looks like nv_sk_live_...)."
+
+    def __init__(self, message: str, *, advice: str | None = None, **kwargs: Any) -> None:
+        if advice:
+            self.next_step = advice
+        super().__init__(message, **kwargs)
 
 
 class PaymentRequiredError(APIError):
@@ -137,21 +148,32 @@ class PaymentRequiredError(APIError):
 
 
 class InsufficientCreditsError(PaymentRequiredError):
-    """The balance is below the request's estimated cost. ``price`` is what it would cost."""
+    """The balance is below the request's estimated cost. ``price`` is what it would cost,
+    ``required`` the credits it needs and ``balance`` what the account has (when known).
 
-    next_step = "Buy credits, or ask for fewer/smaller images (`client.pricing(...)` shows costs)."
+    The message is one sentence of cost and balance and one of what to do (the server's own
+    message and hint say the same things in other words, so they are replaced when the figures
+    are known)."""
+
+    own_advice_first = True
+    next_step = "Buy credits in your Naive dashboard, or lower num_images."
 
     def __init__(self, message: str, *, price: Price | None = None, **kwargs: Any) -> None:
-        if price is not None:
-            message = (
-                f"{message.rstrip('.')}. This request costs {price.estimated_credits:g} credits"
-            )
-            if price.usd is not None:
-                message += f" (about ${price.usd:.2f})"
+        body = kwargs.get("body") or {}
+        required = _number(body.get("required_credits"))
+        if required is None and price is not None:
+            required = price.estimated_credits
+        balance = _number(body.get("balance"))
+        if required is not None:
+            message = f"This request costs {required:g} credits"
+            value = price.credit_value_usd if price is not None else None
+            if value is not None:
+                message += f" (about ${required * value:.2f})"
+            message += f"; the balance is {balance:g}." if balance is not None else "."
         super().__init__(message, **kwargs)
         self.price = price
-        balance = self.body.get("balance")
-        self.balance: float | None = balance if isinstance(balance, (int, float)) else None
+        self.required = required
+        self.balance = balance
 
 
 class BillingBlockedError(PaymentRequiredError):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 
 from naive_nb._async_client import AsyncClient
+from naive_nb._polling import PollSchedule
 from naive_nb._types import Job
 from naive_nb.errors import (
     APIConnectionError,
@@ -418,3 +421,46 @@ async def test_an_unfinished_candidate_keeps_the_outcome_unknown(
             await client.submit(MODEL, {"prompt": "mine", "seed": 2})
     assert [c.id for c in info.value.candidates] == ["other"]
     assert len(keys(fake_api)) == 1
+
+
+async def test_wait_given_the_accepted_job_paces_its_first_look_from_the_submit(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    starts: list[float] = []
+
+    def schedule(estimate: float | None, start: float) -> PollSchedule:
+        starts.append(start)
+        return PollSchedule(estimate, start=start, floor=0.001, cap=0.05, jitter=0.0)
+
+    async with mock_client(poll_schedule=schedule) as client:
+        job = await client.submit(MODEL, {"prompt": "a"})
+        submitted = time.monotonic()
+        await asyncio.sleep(0.1)  # e.g. an earlier job of the run was waited for meanwhile
+        done = await client.wait(job)
+    assert done.status == "completed"
+    # paced from the 202, not from the call to wait: the job's 0.05 s estimate has passed, so
+    # the one and only look is made at once; no extra look comes before the paced one
+    assert len(starts) == 1 and starts[0] <= submitted
+    assert job.accepted_at is not None and starts[0] == job.accepted_at
+    assert len(fake_api.sent("GET", f"/v1/jobs/{job.id}")) == 1
+
+
+async def test_wait_given_a_job_read_back_paces_from_its_age(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    starts: list[float] = []
+
+    def schedule(estimate: float | None, start: float) -> PollSchedule:
+        starts.append(start)
+        return PollSchedule(estimate, start=start, floor=0.001, cap=0.05, jitter=0.0)
+
+    async with mock_client(poll_schedule=schedule) as client:
+        job = await client.submit(MODEL, {"prompt": "a"})
+        created = datetime.now(timezone.utc) - timedelta(seconds=30)
+        fake_api.jobs[job.id]["created_at"] = created.isoformat()
+        fake_api.polls_until_done = 2  # the next read is a snapshot, still queued
+        snapshot = await client.get(job.id)
+        assert snapshot.accepted_at is None and snapshot.status == "queued"
+        before = time.monotonic()
+        await client.wait(snapshot)
+    assert len(starts) == 1 and starts[0] == pytest.approx(before - 30, abs=1.0)

@@ -154,3 +154,88 @@ async def test_insufficient_credits_reports_the_price(
     assert info.value.price is not None and info.value.price.estimated_credits == 0.24
     assert "0.24 credits" in str(info.value)
     assert fake_api.sent("GET", "/v1/images/pricing")[0].url.params["num_images"] == "2"
+
+
+async def test_insufficient_credits_says_cost_and_balance_once_then_what_to_do(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    # the embedded server's reply: its message and hint say what our sentences say
+    fake_api.script[("POST", "/v1/images/generate")] = [
+        httpx.Response(
+            402,
+            json={
+                "error": {
+                    "code": "insufficient_credits",
+                    "message": "This request needs 0.48 credits; the balance is 0.1.",
+                    "hint": "Buy credits or lower num_images.",
+                },
+                "required_credits": 0.48,
+                "balance": 0.1,
+            },
+        )
+    ]
+    fake_api.script[("GET", "/v1/images/pricing")] = [
+        httpx.Response(200, json={"estimated_credits": 0.48, "credit_value_usd": 0.05})
+    ]
+    async with mock_client() as client:
+        with pytest.raises(errors.InsufficientCreditsError) as info:
+            await client.submit("fal-ai/flux/schnell", {"prompt": "x", "num_images": 2})
+    assert str(info.value) == (
+        "[402 insufficient_credits] This request costs 0.48 credits (about $0.02); the balance "
+        "is 0.1. Buy credits in your Naive dashboard, or lower num_images."
+    )
+    assert (info.value.required, info.value.balance) == (0.48, 0.1)
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "says", "never"),
+    [
+        # key and address from the environment: unsetting the key alone would send keyless
+        # requests to NAIVE_BASE_URL, not start the local engine
+        (
+            {"NAIVE_API_KEY": "nv_sk_live_bad", "NAIVE_BASE_URL": "https://proxy.test"},
+            {},
+            "check NAIVE_API_KEY (a key looks like nv_sk_live_...), or unset NAIVE_API_KEY and "
+            "unset NAIVE_BASE_URL to use the local preview engine",
+            "unset it",
+        ),
+        # only an address: the server wants a key
+        (
+            {"NAIVE_BASE_URL": "https://proxy.test"},
+            {},
+            "wants a key: set NAIVE_API_KEY",
+            "check NAIVE_API_KEY",
+        ),
+        # the key given as an argument: the environment is not the thing to check
+        (
+            {},
+            {"api_key": "nv_sk_live_bad"},
+            "The hosted API refused the key: check the api_key you passed",
+            "NAIVE_API_KEY",
+        ),
+        (
+            {"NAIVE_API_KEY": "nv_sk_live_bad"},
+            {},
+            "check NAIVE_API_KEY (a key looks like nv_sk_live_...), or unset NAIVE_API_KEY to "
+            "use the local preview engine",
+            "NAIVE_BASE_URL",
+        ),
+    ],
+)
+async def test_401_advice_matches_the_configuration(
+    monkeypatch: pytest.MonkeyPatch,
+    fake_api: FakeAPI,
+    env: dict[str, str],
+    args: dict[str, str],
+    says: str,
+    never: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    fake_api.script[("GET", "/v1/status")] = [error(401, "unauthorized", "Invalid API key.")]
+    client = AsyncClient(transport=httpx.MockTransport(fake_api), **args)  # type: ignore[arg-type]
+    async with client:
+        with pytest.raises(errors.AuthenticationError) as info:
+            await client.status()
+    assert says in str(info.value)
+    assert never not in str(info.value)

@@ -129,7 +129,7 @@ def test_conflict_on_a_reused_key(client: Client) -> None:
 
 
 def test_account_errors(local_server: LocalServer, make_client: Callable[..., Client]) -> None:
-    with pytest.raises(AuthenticationError, match="NAIVE_API_KEY"):
+    with pytest.raises(AuthenticationError, match="check the api_key you passed"):
         Client("nv_sk_live_wrong", base_url=local_server.url).status()
     client = make_client()
     local_server.faults.forbidden = True
