@@ -567,11 +567,13 @@ class NaiveMagics(Magics):
         from naive_nb.run.runner import PlannedJob, Runner, backend_host, journal_backend
 
         store = self._store()
-        record = store.load(job_id)
-        if record is not None:
-            return NaiveResult([record], sizes=self._sizes())
         journal = JobJournal(store.root)
         entry = next((p for p in journal.pending() if p.job_id == job_id), None)
+        record = store.load(job_id)
+        if record is not None:
+            if entry is not None:  # stored, then the kernel died before the journal said so
+                journal.finished(job_id, "collected", "found in the store")
+            return NaiveResult([record], sizes=self._sizes())
         try:
             job = self.client.get(job_id)
         except NotFoundError:

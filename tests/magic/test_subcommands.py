@@ -335,3 +335,15 @@ def test_get_of_a_job_sent_to_another_backend_leaves_it_journalled(online: Testi
     assert [p.job_id for p in journal.pending()] == [
         theirs
     ]  # not "lost": this server never knew it
+
+
+def test_resume_closes_a_job_already_in_the_store(online: TestingShell) -> None:
+    # the kernel died between storing the files and writing "collected" in the journal
+    first = online.run("%naive a cat --seed 5 --size square")
+    journal = JobJournal("naive-results")
+    job_id = first.job_ids[0]
+    journal.submitted(job_id, "fal-ai/flux/schnell", first.records[0].input, "k")
+    assert [p.job_id for p in journal.pending()] == [job_id]
+    again = online.run("%naive resume")
+    assert again.job_ids == [job_id]
+    assert journal.pending() == []
