@@ -103,6 +103,7 @@ _NOTICE: contextvars.ContextVar[NoticeCallback | None] = contextvars.ContextVar(
 # sure), then reads the job list once: each step bounded, so Ctrl-C is answered in ~1-2 s.
 _INTERRUPT_POST_GRACE = 1.0
 _INTERRUPT_LOOKUP = 0.9
+_RESET_SLACK = 2.0
 
 # How far back (seconds) a reconciliation looks for a job a lost submit may have created; wide
 # enough to absorb clock skew between us and the server.
@@ -417,9 +418,12 @@ class AsyncClient:
 
     def _wait_allowance(self, start: float) -> float:
         """How long the limiter may hold this call's next request: the ``Retry-After`` cap, and
-        no more than what is left of the call's retry budget."""
+        no more than what is left of the call's retry budget.
+
+        The cap gets ``_RESET_SLACK``: a reset and a ``Date`` in whole seconds make a fresh
+        one-minute window look up to 2 s longer than a minute."""
         left = self._retry.budget - (time.monotonic() - start)
-        return max(0.0, min(self._retry.max_retry_after, left))
+        return max(0.0, min(self._retry.max_retry_after + _RESET_SLACK, left))
 
     async def _retry_pause(self, failure: Failure, delay: float, reason: str) -> None:
         if delay < NOTICE_MIN:
@@ -654,10 +658,12 @@ class AsyncClient:
         pending, state.pending = state.pending, None
         if pending is not None:
             if not pending.done():
-                await asyncio.wait({pending}, timeout=_INTERRUPT_POST_GRACE)
-            if not pending.done():
-                pending.cancel()  # no answer in time: hang up, and look in the job list
-            elif not pending.cancelled() and pending.exception() is None:
+                try:
+                    await asyncio.wait({pending}, timeout=_INTERRUPT_POST_GRACE)
+                finally:  # a second interrupt ends the wait: hang up then too
+                    if not pending.done():
+                        pending.cancel()  # no answer in time: hang up, look in the job list
+            if pending.done() and not pending.cancelled() and pending.exception() is None:
                 outcome = pending.result()
                 if outcome.failure is None and outcome.response is not None:
                     with contextlib.suppress(ValueError):
@@ -884,10 +890,11 @@ class AsyncClient:
                 raise WaitTimeout(current.id, current.status, limit, job=current)
             delay = schedule.delay(now)
             pause = self._limiter.pause_left()
-            if pause is not None and delay < pause <= self._retry.max_retry_after:
+            if pause is not None and pause > delay:
                 # The rate limit holds the next look longer than the schedule would: say why
-                # the wait stalls, then sleep through the pause (a longer one raises in _get).
-                if pause >= NOTICE_MIN and now + pause < deadline:
+                # the wait stalls, then sleep through the pause. It counts against the wait's
+                # deadline (a pause past it ends in WaitTimeout: the job keeps running).
+                if pause >= NOTICE_MIN:
                     await self._notify(
                         "rate_limited",
                         pause,

@@ -9,7 +9,7 @@ HTTP errors are mapped from the error envelope's ``code`` first and the status s
     │   │   └── InvalidModelError     400 invalid_model, or a model id not in the catalog
     │   ├── AuthenticationError       401 unauthorized
     │   ├── PaymentRequiredError      402
-    │   │   ├── InsufficientCreditsError   insufficient_credits (.price, .balance)
+    │   │   ├── InsufficientCreditsError   insufficient_credits (.price, .required, .balance)
     │   │   └── BillingBlockedError        billing_blocked (.block_reason)
     │   ├── PermissionDeniedError     403 forbidden
     │   ├── NotFoundError             404 resource_not_found

@@ -120,4 +120,7 @@ def test_ctrl_c_mid_post_on_the_embedded_server_cancels_the_job_it_created() -> 
         assert client.get(job["id"]).status == "cancelled"
     deletes = [r for r in server.request_log if r.method == "DELETE"]
     assert len(deletes) == 1 and deletes[0].status == 200
+    post = next(r for r in server.request_log if r.method == "POST")
+    assert post.status == 202  # the client let the POST answer; its reply named the job
+    assert not [r for r in server.request_log if r.path.startswith("/v1/jobs?")]
     assert job["id"] in str(info.value) and "cancelled on the server" in str(info.value)
