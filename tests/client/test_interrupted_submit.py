@@ -96,9 +96,13 @@ async def test_interrupted_before_sending_nothing_was_created(
     assert fake_api.sent("GET", "/v1/jobs") == []
 
 
-def test_ctrl_c_mid_post_on_the_embedded_server_cancels_the_job_it_created() -> None:
+def test_ctrl_c_mid_post_on_the_embedded_server_cancels_the_job_it_created(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # The server sleeps `latency` before handling the POST; Ctrl-C lands in that sleep. The
-    # client keeps the connection open for a moment, so the server creates the job and answers.
+    # client keeps the connection open for a moment (the real grace: the reply is due ~0.3 s
+    # after the interrupt), so the server creates the job and answers.
+    monkeypatch.setattr(_async_client, "_INTERRUPT_POST_GRACE", 1.0, raising=False)
     with (
         serve_local(api_key=CANARY_KEY, time_scale=1.0, rate_limit=None) as server,
         Client(CANARY_KEY, base_url=server.url) as client,

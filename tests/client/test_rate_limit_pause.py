@@ -71,7 +71,7 @@ async def test_a_reset_in_milliseconds_pauses_seconds_not_decades(
     fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
 ) -> None:
     # The reviewer's repro: the second call blocked for decades with one request sent.
-    reset_ms = int((time.time() + 1.5) * 1000)
+    reset_ms = int((time.time() + 1.8) * 1000)  # a notice: over NOTICE_MIN
     fake_api.script[("GET", "/v1/status")] = [_limited(reset_ms), OK]
     notices: list[Notice] = []
     async with mock_client(on_notice=notices.append) as client:
@@ -133,7 +133,7 @@ async def test_a_wait_says_it_is_rate_limited_and_resumes(
                 json={"id": job.id, "status": "processing", "model": job.model},
                 headers={
                     "X-RateLimit-Remaining": "0",
-                    "X-RateLimit-Reset": str(time.time() + 1.2),
+                    "X-RateLimit-Reset": str(time.time() + 1.8),
                 },
             )
         ]
@@ -146,7 +146,7 @@ async def test_a_wait_says_it_is_rate_limited_and_resumes(
 def test_sync_notices_reach_the_calling_thread(fake_api: FakeAPI) -> None:
     import threading
 
-    fake_api.script[("GET", "/v1/status")] = [_limited(time.time() + 1.2), OK]
+    fake_api.script[("GET", "/v1/status")] = [_limited(time.time() + 1.8), OK]
     threads: list[str] = []
     with Client(
         "nv_sk_live_x",
