@@ -3,11 +3,12 @@
 Peer SDKs poll at a fixed interval (0.1-2 s), which either floods the API or detects completion
 late. Jobs here come with an estimate, and actual durations cluster around it (about +-20 %), so:
 
-1. The first look is just after the estimate (``first`` = 1.08 x estimate after submit). About
-   70 % of the jobs are done by then and cost one status request; the detection lag of those is
-   at most 0.28 x the estimate. (Looking earlier costs requests; later costs lag: with the
-   spread around the estimate, 1.08 keeps the median lag under 0.1 x the estimate and the
-   requests near 1.3 per job.)
+1. The first look is just after the estimate (``first`` = 1.04 x estimate after submit). About
+   60 % of the jobs are done by then and cost one status request, with a detection lag of at
+   most 0.24 x the estimate; the other 40 % get a precise progress-based look (below, lag about
+   0.03 x). With durations spread +-20 % around the estimate that puts the median lag near
+   0.04 x the estimate at about 1.4 requests per job. (Earlier costs requests: at 1.0 half the
+   jobs need a second look; later costs lag: 1.08 measured a median of 0.09-0.13 x.)
 2. A job still processing usually reports ``progress``; with the time it has been running, that
    predicts its end, and the next look goes just after it. Integer percentages round down, so
    the prediction errs late by up to 1/progress: trusted from ``MIN_PROGRESS`` % on (an early
@@ -41,7 +42,7 @@ class PollSchedule:
         cap: float = 10.0,
         floor: float = 0.02,
         default_estimate: float = 5.0,
-        first: float = 1.08,
+        first: float = 1.04,
         jitter: float = 0.02,
         predictions: int = 2,
     ) -> None:
