@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real n
     from naive_nb._client import Client
     from naive_nb._polling import PollSchedule
     from naive_nb._retry import RetryPolicy
-    from naive_nb._types import GeneratedImage, Job, ModelInfo, Price, Result
+    from naive_nb._types import GeneratedImage, Job, ModelInfo, Notice, Price, Result
     from naive_nb.errors import (
         APIConnectionError,
         APIError,
@@ -52,6 +52,7 @@ _LAZY: dict[str, str] = {
     "Result": "naive_nb._types",
     "GeneratedImage": "naive_nb._types",
     "ModelInfo": "naive_nb._types",
+    "Notice": "naive_nb._types",
     "Price": "naive_nb._types",
     "RetryPolicy": "naive_nb._retry",
     "PollSchedule": "naive_nb._polling",
@@ -98,6 +99,7 @@ __all__ = [
     "ModelInfo",
     "NaiveError",
     "NotFoundError",
+    "Notice",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "PollSchedule",

@@ -14,10 +14,10 @@ from naive_nb.run.cache import CacheMiss
 from naive_nb.run.params import InputProblem
 from naive_nb.run.sweep import SweepError
 
-SET_KEY = (
-    "Set the key without writing it into the notebook: export NAIVE_API_KEY before starting "
-    "Jupyter, or run %naive login (it asks with a hidden prompt). Never %env NAIVE_API_KEY=..., "
-    "which saves the key in the notebook."
+# added to the client's 401 advice (which knows where this kernel's key and address came from)
+LOGIN_HINT = (
+    "In a notebook, %naive login asks for a key at a hidden prompt (not %env, which saves the "
+    "key in the notebook)."
 )
 
 
@@ -51,12 +51,9 @@ def _client_message(error: Exception) -> str | None:
 
     text = str(error)
     if isinstance(error, e.AuthenticationError):
-        return f"The API key was refused (401 unauthorized). {SET_KEY}"
+        return _unauthorized(text)
     if isinstance(error, e.InsufficientCreditsError):
-        return (
-            f"Not enough credits: {text} "
-            "Check the cost first with %naive price (same options), or lower --num."
-        )
+        return _no_credits(error, text)
     if isinstance(error, e.InvalidModelError):
         return f"{text} See %naive models for the ids."
     if isinstance(error, e.ValidationError):
@@ -83,6 +80,37 @@ def _client_message(error: Exception) -> str | None:
             .replace("GET /v1/jobs lists your recent jobs", "%naive jobs lists your recent jobs")
         )
     return None
+
+
+def _unauthorized(text: str) -> str:
+    """The client's 401 (its advice fits this kernel's configuration) plus the notebook's way of
+    setting a key, unless the text already names it."""
+    # a key typed at %naive login reaches the client as an argument
+    text = text.replace("the api_key you passed", "the key you typed")
+    text = text.replace("leave out api_key=", "restart the kernel (forgetting the typed key)")
+    if "%naive login" in text:
+        return text
+    return f"{text.rstrip()} {LOGIN_HINT}"
+
+
+def _no_credits(error: Exception, text: str) -> str:
+    """One sentence of cost and balance, one of what to do (the cell's flag, not the client's
+    keyword)."""
+    required = getattr(error, "required", None)
+    balance = getattr(error, "balance", None)
+    price = getattr(error, "price", None)
+    if required is None:  # the figures are unknown: the server's words, then what to do
+        cost = text.split(". ", 1)[0].rstrip(".") + "."
+    else:
+        cost = f"this request costs {required:g} credits"
+        value = getattr(price, "credit_value_usd", None)
+        if value is not None:
+            cost += f" (about ${required * value:.2f})"
+        cost += f"; the balance is {balance:g}." if balance is not None else "."
+    return (
+        f"Not enough credits: {cost} Buy credits in your Naive dashboard or lower --num "
+        "(%naive price shows the cost of a cell first)."
+    )
 
 
 def short_message(error: Exception) -> str | None:

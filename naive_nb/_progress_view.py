@@ -106,6 +106,13 @@ class ProgressView:
             self._state = state
         self._render()
 
+    def notice(self, notice: object) -> None:
+        """Say why the run pauses (a client ``Notice``, or its text) until the next
+        :meth:`update`."""
+        with self._lock:
+            self._state = replace(self._state, notice=str(notice))
+        self._render()
+
     def finish(self, summary: Summary) -> None:
         # stop first, before anything that could be interrupted: the ticker checks this flag
         # before every render, so it cannot outlive the run whatever happens below

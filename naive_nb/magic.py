@@ -589,7 +589,10 @@ class NaiveMagics(Magics):
             view = ProgressView(self._progress_mode())
             view.start()
             try:
-                job = self.client.wait(job.id, timeout=self.timeout, on_update=_feed(view))
+                # the Job just fetched, not its id: no second look at once, paced by its age
+                job = self.client.wait(
+                    job, timeout=self.timeout, on_update=_feed(view), on_notice=view.notice
+                )
             except BaseException as error:
                 view.finish(_failed_summary(error, job_id))
                 if not isinstance(error, (JobFailed, JobCancelled)):

@@ -35,6 +35,8 @@ def progress_text(state: ProgressState) -> str:
     status = state.status
     if state.status == "processing" and (state.progress is not None or state.estimated_seconds):
         status = f"processing {state.job_fraction * 100:.0f}%"
+    if state.notice:  # why nothing moves: a rate-limit pause, a retry
+        status = f"{status} ({state.notice})"
     estimate = ""
     if state.estimated_seconds:
         shown = f"{state.estimated_seconds:.1f}".rstrip("0").rstrip(".")  # 1.5, 8, 15

@@ -21,6 +21,9 @@ class ProgressState:
     estimated_credits: float | None = None
     jobs_done: int = 0
     jobs_total: int = 1
+    #: why the run is pausing (the client's notice, e.g. "rate limited, resuming in 61 s");
+    #: shown until the next status update, which carries none
+    notice: str | None = None
 
     @property
     def job_fraction(self) -> float:

@@ -11,13 +11,19 @@ The order of operations is the product's promise ("nothing paid is lost", "no pa
 A job that fails becomes a :class:`FailedJob` (a labelled blank tile) rather than stopping the
 others. A ``KeyboardInterrupt`` while waiting cancels every job of the run still open on the
 server (a further interrupt during the cancels does not stop them), and is re-raised as
-:class:`RunInterrupted` saying what became of each job.
+:class:`RunInterrupted` saying what became of each job. One during a submit keeps the client's
+account of the job that submit may have created (it cancels it and says so), and journals any job
+it names.
+
+The client's notices (why a call pauses: a rate limit, a retry) are reported as the current
+:class:`ProgressState` with its ``notice`` set, until the next status update clears it.
 
 Only seeded requests are cached: a request without a seed (a model that takes none) is random.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,11 +37,12 @@ from naive_nb.run.records import JobRecord
 from naive_nb.run.store import ImagePayload, ResultStore
 
 if TYPE_CHECKING:  # pragma: no cover
-    from naive_nb._types import GeneratedImage, Job
+    from naive_nb._types import GeneratedImage, Job, Notice
 
 LOCAL_ENGINE = "naive-nb local preview"
 ProgressCallback = Callable[[ProgressState], None]
-FRESH_SECONDS = 1.0  # a job accepted this recently is waited for from its accepted reply
+# the client's account of a job created by an interrupted submit (``_async_client``)
+_INTERRUPTED_JOB = re.compile(r"\bjob (\S+) \(created by the interrupted submit\b")
 
 
 class JobClient(Protocol):
@@ -51,6 +58,7 @@ class JobClient(Protocol):
         *,
         idempotency_key: str | None = None,
         on_submitted: Callable[[Job], object] | None = None,
+        on_notice: Callable[[Notice], object] | None = None,
     ) -> Job: ...
 
     def wait(
@@ -59,6 +67,7 @@ class JobClient(Protocol):
         *,
         timeout: float | None = ...,
         on_update: Callable[[Job], object] | None = None,
+        on_notice: Callable[[Notice], object] | None = None,
     ) -> Job: ...
 
     def cancel(self, job_id: str) -> Job: ...
@@ -198,8 +207,18 @@ class Runner:
         self.offline = offline
         self.refresh = refresh
         self.timeout = timeout
-        self.on_progress = on_progress or (lambda state: None)
+        self._report = on_progress or (lambda state: None)
+        self._last = ProgressState("submitting", 0.0)
         self.downloader = downloader
+
+    def on_progress(self, state: ProgressState) -> None:
+        self._last = state
+        self._report(state)
+
+    def _notice(self, notice: Notice) -> None:
+        """The client pauses (rate limit, retry): say why on the current state until the next
+        status update, which carries no notice."""
+        self.on_progress(replace(self._last, notice=str(notice)))
 
     # -- the cache ----------------------------------------------------------------------------
     def cached(self, jobs: Sequence[PlannedJob]) -> dict[str, JobRecord]:
@@ -225,8 +244,9 @@ class Runner:
         hits = self.cached(jobs)
         todo = [job for job in jobs if job.key not in hits]
         total = len(todo)
-        submitted: list[tuple[PlannedJob, Job, float]] = []
+        submitted: list[tuple[PlannedJob, Job]] = []
         done_ids: set[str] = set()
+        account = ""  # the client's account of an interrupted submit
         try:
             for job in todo:
                 # "submitting 2/4": nothing is done yet, so the bar stays at 0 until jobs finish
@@ -234,16 +254,22 @@ class Runner:
                 self.on_progress(ProgressState(label, 0.0, jobs_done=0, jobs_total=total))
                 try:
                     accepted = self.client.submit(
-                        job.model, job.input, on_submitted=self._journaller(job)
+                        job.model,
+                        job.input,
+                        on_submitted=self._journaller(job),
+                        on_notice=self._notice,
                     )
+                except KeyboardInterrupt as interrupt:
+                    account = self._interrupted_submit(job, interrupt)
+                    raise
                 except Exception as error:
                     if not submitted:
                         raise  # nothing is running yet: the error is the whole story
                     outcome.failures.append(FailedJob(job.model, job.input, str(error)))
                     continue
-                submitted.append((job, accepted, time.monotonic()))
-            for index, (job, accepted, accepted_at) in enumerate(submitted):
-                result = self._collect(job, accepted, index, len(submitted), accepted_at)
+                submitted.append((job, accepted))
+            for index, (job, accepted) in enumerate(submitted):
+                result = self._collect(job, accepted, index, len(submitted))
                 done_ids.add(accepted.id)
                 if isinstance(result, FailedJob):
                     outcome.failures.append(result)
@@ -251,13 +277,35 @@ class Runner:
                     outcome.records.append(result)
         except KeyboardInterrupt:
             # also mid-submission: the jobs already accepted must not run on unwatched
-            open_jobs = [a.id for _, a, _ in submitted if a.id not in done_ids]
-            raise RunInterrupted(self._cancel_all(open_jobs)) from None
+            open_jobs = [a.id for _, a in submitted if a.id not in done_ids]
+            if account and not open_jobs:  # the client's account is the whole story
+                raise RunInterrupted(account) from None
+            message = self._cancel_all(open_jobs)
+            if account:  # "Interrupted: ..." once, then what the client did about its submit
+                tail = account.removeprefix("Interrupted: ")
+                message = f"{message} {tail[:1].upper()}{tail[1:]}"
+            raise RunInterrupted(message) from None
         outcome.records.extend(hits[job.key] for job in jobs if job.key in hits)
         order = {job.key: n for n, job in enumerate(jobs)}
         outcome.records.sort(key=lambda r: order.get(r.cache_key, len(order)))
         outcome.seconds = time.monotonic() - start
         return outcome
+
+    def _interrupted_submit(self, job: PlannedJob, interrupt: KeyboardInterrupt) -> str:
+        """The client's account of a submit cut short by Ctrl-C, worded for a notebook; a job it
+        names is journalled (and closed there when it says the job was cancelled)."""
+        text = str(interrupt).strip()
+        if not text:  # a bare interrupt: no account to keep
+            return ""
+        found = _INTERRUPTED_JOB.search(text)
+        if found:
+            job_id = found.group(1)
+            self.journal.submitted(
+                job_id, job.model, job.input, job.key, journal_backend(self.client)
+            )
+            if "was cancelled on the server" in text:
+                self.journal.finished(job_id, "cancelled", "interrupted during the submit")
+        return _notebook_words(text)
 
     def _journaller(self, job: PlannedJob) -> Callable[[Job], None]:
         backend = journal_backend(self.client)
@@ -284,25 +332,23 @@ class Runner:
         )
 
     def _collect(
-        self, job: PlannedJob, accepted: Job, index: int, total: int, accepted_at: float
+        self, job: PlannedJob, accepted: Job, index: int, total: int
     ) -> JobRecord | FailedJob:
         from naive_nb.errors import JobCancelled, JobFailed, NaiveError, WaitTimeout
 
-        # The accepted Job lets the client wait for the server's estimate before its first look,
-        # with no status request at once. A client that knows when it accepted the job
-        # (`Job.accepted_at`) paces from then, so the Job is always right. Otherwise it counts
-        # the job's age from now, which only holds for a job accepted just now: one accepted a
-        # while ago (a sweep's later jobs) is passed by id, so the client looks at once and
-        # paces by the job's real age, and a job already done returns now.
-        fresh = getattr(accepted, "accepted_at", None) is not None
-        fresh = fresh or time.monotonic() - accepted_at < FRESH_SECONDS
-        if fresh:  # the client reports nothing before its first look: show the accepted job
-            self._progress(accepted, index, total, accepted)
+        # Always the accepted Job, never its id: the client paces the first look from when it
+        # accepted the job (`Job.accepted_at`), so a sweep's later jobs, accepted a while ago,
+        # are looked at as soon as they are due, and no status request goes out at once. (A job
+        # the client found in its job list instead carries no `accepted_at`; the client then
+        # dates it by its `created_at`.) The client reports nothing before its first look:
+        # show the accepted job meanwhile.
+        self._progress(accepted, index, total, accepted)
         try:
             finished = self.client.wait(
-                accepted if fresh else accepted.id,
+                accepted,
                 timeout=self.timeout,
                 on_update=lambda j: self._progress(j, index, total, accepted),
+                on_notice=self._notice,
             )
         except JobFailed as error:
             reason = error.server_message.rstrip().rstrip(".")
@@ -442,6 +488,15 @@ class Runner:
                 "%naive resume JOB_ID."
             )
         return " ".join(parts)
+
+
+def _notebook_words(text: str) -> str:
+    """The client's advice in a notebook's terms (``%naive ...`` instead of ``client....``)."""
+    text = re.sub(r"client\.get\('[^']+'\) shows", "%naive jobs shows", text)
+    text = re.sub(r"client\.get\('([^']+)'\)", r"%naive get \1", text)
+    text = re.sub(r"client\.cancel\('([^']+)'\)", r"%naive cancel \1", text)
+    text = re.sub(r"client\.get\(id\)", "%naive get JOB_ID", text)
+    return text.replace("client.jobs()", "%naive jobs")
 
 
 def _size(image: GeneratedImage) -> tuple[int, int]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 
+from naive_nb._progress_view import ProgressView
 from naive_nb.display.grid import (
     LOCAL_PREVIEW_LABEL,
     GridLayout,
@@ -153,3 +156,23 @@ def test_provenance_metadata(tmp_path: Path) -> None:
         "content_type": "image/png",
     }
     assert naive["jobs"][0]["input"] == {"prompt": "a fox", "seed": 42}
+
+
+def test_a_notice_reads_in_the_text_html_and_widget_progress() -> None:
+    state = ProgressState(
+        "processing", 3.0, job_id="abcdef123", progress=40.0, estimated_seconds=8.0
+    )
+    paused = replace(state, notice="rate limited, resuming in 61 s")
+    text = progress_text(paused)
+    assert "processing 40% (rate limited, resuming in 61 s) | 3.0s / ~8s" in text
+    assert "rate limited" not in progress_text(state)
+    assert "rate limited, resuming in 61 s" in progress_bundle(paused)["text/html"]
+    # the widget's label is the HTML line's text; the view shows a notice until the next update
+    view = ProgressView("widget")
+    view._bar = SimpleNamespace(value=0.0)
+    view._label = SimpleNamespace(value="")
+    view.update(state)
+    view.notice("rate limited, resuming in 61 s")
+    assert "rate limited, resuming in 61 s" in view._label.value
+    view.update(replace(state, status="completed", progress=100.0))
+    assert "rate limited" not in view._label.value and "completed" in view._label.value

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import _thread
 import dataclasses
+import re
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -91,12 +93,27 @@ def test_short_errors_off_shows_the_original_exception(online: TestingShell) -> 
         online.run("%naive a cat --nope")
 
 
+def _sentences(text: str) -> list[str]:
+    return [part for part in re.split(r"(?<=[.!?])\s+", text.strip()) if part]
+
+
+def _one_short_line(text: str) -> None:
+    assert "\n" not in text and len(text) < 400
+    sentences = _sentences(text)
+    assert len(sentences) == len(set(sentences))  # nothing said twice
+
+
 def test_no_credits_says_the_price(ip: TestingShell) -> None:
-    with serve_local(api_key=CANARY_KEY, balance=0.0, rate_limit=None) as server:
+    with serve_local(api_key=CANARY_KEY, balance=0.1, rate_limit=None) as server:
         ip.use_client(server)
         text = _error(ip, "%naive a cat --seed 1 --num 4")
-    assert "Not enough credits" in text
-    assert "credits" in text and "%naive price" in text
+    _one_short_line(text)
+    # one sentence of cost and balance (from the error's figures), one of what to do
+    cost, todo = _sentences(text.removeprefix("%naive: "))
+    assert cost.startswith("Not enough credits") and "0.48 credits" in cost
+    assert "balance is 0.1" in cost
+    assert "--num" in todo and "%naive price" in todo and "Buy credits" in todo
+    assert "num_images" not in text and text.count("lower") == 1  # the cell's flag, once
 
 
 def test_wrong_key_explains_how_to_set_one_safely(
@@ -104,8 +121,25 @@ def test_wrong_key_explains_how_to_set_one_safely(
 ) -> None:
     ip.use_client(local_server, api_key="nv_sk_live_WRONG0000000000000000")
     text = _error(ip, "%naive a cat --seed 1")
-    assert "401" in text and "NAIVE_API_KEY" in text and "%naive login" in text
-    assert "%env" in text  # ... as what never to do
+    _one_short_line(text)
+    assert "401" in text and "%naive login" in text
+    assert "not %env" in text  # ... as what never to do
+    assert "WRONG0000" not in text
+    assert "api_key you passed" not in text  # a typed key is an argument to the client
+
+
+def test_wrong_key_keeps_the_advice_for_this_configuration(
+    ip: TestingShell, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # key and address from the environment, as a kernel started with them has: unsetting the
+    # key alone would send keyless requests to that address, so the advice names both
+    monkeypatch.setenv("NAIVE_API_KEY", "nv_sk_live_WRONG0000000000000000")
+    monkeypatch.setenv("NAIVE_BASE_URL", local_server.url)
+    text = _error(ip, "%naive a cat --seed 1")
+    _one_short_line(text)
+    assert "refused the key: check NAIVE_API_KEY" in text
+    assert "unset NAIVE_API_KEY and unset NAIVE_BASE_URL" in text
+    assert text.count("%naive login") == 1 and text.count("%env") == 1
     assert "WRONG0000" not in text
 
 
@@ -194,6 +228,36 @@ def test_interrupt_cancels_the_remote_job_and_fails_the_cell(
     for job in slow_server.jobs():
         assert job["id"] in text
     assert JobJournal("naive-results").pending() == []
+
+
+def test_interrupt_mid_submit_says_the_job_it_created_was_cancelled(
+    ip: TestingShell, slow_server: LocalServer
+) -> None:
+    # The server sleeps `latency` before handling the POST, and Ctrl-C (a real SIGINT in the
+    # main thread) lands in that sleep: the client lets the POST answer, cancels the job it
+    # created and says so. The cell keeps that account (not "no job was still running").
+    ip.use_client(slow_server)
+    ip.magics.client.models()  # the served catalog, fetched before the latency is injected
+    slow_server.faults.latency = 0.4
+
+    def interrupt_mid_post() -> None:
+        while not any(r.method == "POST" for r in slow_server.request_log):
+            time.sleep(0.005)
+        time.sleep(0.1)
+        slow_server.faults.latency = 0.0  # the POST keeps its 0.4 s; the cancel is quick
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_mid_post, daemon=True).start()
+    text = _error(ip, "%naive a cat --seed 1 --model fal-ai/flux/dev")
+    (job,) = slow_server.jobs()
+    assert slow_server.jobs()[0]["status"] == "cancelled"
+    assert f"job {job['id']} (created by the interrupted submit) was cancelled" in text
+    assert "no job was still running" not in text
+    assert "client." not in text and "%naive jobs shows its final state" in text
+    journal = JobJournal("naive-results")
+    events = [(e["job_id"], e["event"]) for e in journal.entries()]
+    assert events == [(job["id"], "submitted"), (job["id"], "cancelled")]
+    assert journal.pending() == []
 
 
 def test_offline_mode_refuses_an_undocumented_model_without_a_request(

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from naive_nb._client import Client
-from naive_nb._types import Job
+from naive_nb._types import Job, Notice
+from naive_nb.errors import JobFailed
 from naive_nb.local import LocalServer
 from naive_nb.run import runner as runner_module
 from naive_nb.run.cache import CacheMiss, RequestCache
@@ -116,19 +117,87 @@ def test_a_second_interrupt_during_the_cancels_still_cancels_and_journals_each_j
     assert [p.job_id for p in journal.pending()] == ["job-2"]  # not confirmed: still listed
 
 
-def test_a_fresh_job_is_waited_for_as_the_accepted_job(
+def test_every_job_is_waited_for_as_the_accepted_job(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = _InterruptedClient({})
+    # a sweep: the clock moves a minute per reading, so each job was accepted long before its
+    # wait; the Job (not its id) still goes to the client, which paces its first look from
+    # the job's own acceptance (`accepted_at`) and so looks at once at a job that is due
+    clock = iter(range(0, 10_000, 60))
+    monkeypatch.setattr(runner_module, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+
+    class Sweep(_InterruptedClient):
+        def wait(self, job: Any, **kwargs: Any) -> Job:
+            self.waited.append(job)
+            if len(self.waited) < 3:
+                raise JobFailed(job.id, "no luck")
+            raise KeyboardInterrupt
+
+    client = Sweep({})
     with pytest.raises(RunInterrupted):
-        Runner(client, ResultStore(tmp_path)).run(plan("fal-ai/flux/schnell", {"prompt": "x"}, [1]))
-    # the Job, so the client's first look waits for the server's estimate
-    assert isinstance(client.waited[0], Job)
-    monkeypatch.setattr(runner_module, "FRESH_SECONDS", 0.0)  # as if accepted long ago
-    client = _InterruptedClient({})
+        Runner(client, ResultStore(tmp_path)).run(
+            plan("fal-ai/flux/schnell", {"prompt": "x"}, [1, 2, 3])
+        )
+    assert [getattr(job, "id", job) for job in client.waited] == ["job-1", "job-2", "job-3"]
+    assert all(isinstance(job, Job) for job in client.waited)
+
+
+def test_a_notice_shows_on_the_current_state_until_the_next_status(tmp_path: Path) -> None:
+    states: list[ProgressState] = []
+
+    class Paused(_InterruptedClient):
+        def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
+            kwargs["on_notice"](Notice("rate_limited", 61.0, "rate limited, resuming in 61 s"))
+            return super().submit(model, input, **kwargs)
+
+        def wait(self, job: Any, **kwargs: Any) -> Job:
+            kwargs["on_notice"](Notice("retrying", 2.0, "status 503, retrying in 2 s", job.id))
+            kwargs["on_update"](Job(id=job.id, status="processing", progress=40.0))
+            raise KeyboardInterrupt
+
     with pytest.raises(RunInterrupted):
-        Runner(client, ResultStore(tmp_path)).run(plan("fal-ai/flux/schnell", {"prompt": "x"}, [2]))
-    assert client.waited == ["job-2"]  # by id: one look at once, it may be done already
+        Runner(Paused({}), ResultStore(tmp_path), on_progress=states.append).run(
+            plan("fal-ai/flux/schnell", {"prompt": "x"}, [1])
+        )
+    shown = [(s.status, s.notice) for s in states]
+    assert shown == [
+        ("submitting", None),
+        ("submitting", "rate limited, resuming in 61 s"),
+        ("queued", None),  # the accepted job: the notice is over
+        ("queued", "status 503, retrying in 2 s"),
+        ("processing", None),
+    ]
+    assert states[3].job_id == "job-1"
+
+
+def test_an_interrupted_submit_keeps_the_clients_account(tmp_path: Path) -> None:
+    account = (
+        "Interrupted: job j-9 (created by the interrupted submit) was cancelled on the server. "
+        "If it had already started, the provider may still finish it and it may still be "
+        "charged; client.get('j-9') shows its final state."
+    )
+
+    class Cut(_InterruptedClient):
+        def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
+            if input["seed"] == 2:
+                raise KeyboardInterrupt(account)
+            return super().submit(model, input, **kwargs)
+
+    client = Cut({})
+    with pytest.raises(RunInterrupted) as caught:
+        Runner(client, ResultStore(tmp_path)).run(
+            plan("fal-ai/flux/schnell", {"prompt": "x"}, [1, 2])
+        )
+    message = str(caught.value)
+    # the job accepted before is cancelled by the runner; the interrupted one by the client
+    assert client.cancel_calls == ["job-1"]
+    assert "cancelled job job-1 on the server" in message
+    assert "Job j-9 (created by the interrupted submit) was cancelled" in message
+    assert message.count("Interrupted") == 1
+    assert "%naive jobs shows its final state" in message and "client." not in message
+    events = [(e["job_id"], e["event"]) for e in JobJournal(tmp_path).entries()]
+    assert ("j-9", "submitted") in events and ("j-9", "cancelled") in events
+    assert JobJournal(tmp_path).pending() == []
 
 
 def test_the_journal_records_the_backend_of_each_job(client: Client, tmp_path: Path) -> None:
@@ -159,25 +228,7 @@ def test_requests_without_a_seed_are_never_cached(
         Runner(client, store, offline=True).cached(jobs)
 
 
-@dataclass(frozen=True)
-class _AcceptedJob(Job):
-    """A job as a client that records when it accepted it returns it."""
+def test_notice_is_public() -> None:
+    import naive_nb
 
-    accepted_at: float | None = None
-
-
-def test_a_job_that_knows_when_it_was_accepted_is_always_waited_for_as_a_job(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    class Pacing(_InterruptedClient):
-        def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
-            job = _AcceptedJob(id=f"job-{input['seed']}", status="queued", accepted_at=1.0)
-            kwargs["on_submitted"](job)
-            return job
-
-    monkeypatch.setattr(runner_module, "FRESH_SECONDS", 0.0)  # even when accepted long ago
-    client = Pacing({})
-    with pytest.raises(RunInterrupted):
-        Runner(client, ResultStore(tmp_path)).run(plan("fal-ai/flux/schnell", {"prompt": "x"}, [3]))
-    assert [getattr(job, "id", job) for job in client.waited] == ["job-3"]
-    assert isinstance(client.waited[0], Job)  # the client paces it from its acceptance
+    assert "Notice" in naive_nb.__all__ and naive_nb.Notice is Notice
