@@ -57,6 +57,7 @@ from naive_nb.errors import (
     BillingBlockedError,
     ConflictError,
     InsufficientCreditsError,
+    Interrupted,
     InvalidModelError,
     JobCancelled,
     JobFailed,
@@ -570,10 +571,10 @@ class AsyncClient:
                 validate_input(validate_model(model, await self.models()), data)
             return await self._create(model, data, state, on_submitted)
         except (asyncio.CancelledError, KeyboardInterrupt) as exc:
-            message = await self._after_interrupted_submit(state, model)
+            report = await self._after_interrupted_submit(state, model)
             if isinstance(exc, KeyboardInterrupt):
-                raise KeyboardInterrupt(message) from None
-            raise asyncio.CancelledError(message) from None
+                raise report from None
+            raise asyncio.CancelledError(report) from None  # the sync client re-raises the report
 
     async def _create(
         self,
@@ -651,7 +652,7 @@ class AsyncClient:
         await _call_back(on_submitted or self._on_submitted, job)
         return job
 
-    async def _after_interrupted_submit(self, state: _SubmitState, model: str) -> str:
+    async def _after_interrupted_submit(self, state: _SubmitState, model: str) -> Interrupted:
         """An interrupted submit: find out (briefly) whether it created a job, cancel that job,
         and say what became of it. Never raises; each step is bounded."""
         key = state.key
@@ -674,30 +675,39 @@ class AsyncClient:
                 state.job, f"job {state.job.id} (created by the interrupted submit)"
             )
         if not state.sent:
-            return "Interrupted before the submit was sent: no job was created."
+            return Interrupted(
+                "Interrupted before the submit was sent: no job was created.", outcome="not_sent"
+            )
         found, candidates, problem = await self._look_up_key(key, model)
         if found is not None:
             return await self._cancel_after_interrupt(
                 found, f"job {found.id} (created by the interrupted submit, key {key})"
             )
         if problem:
-            return (
+            return Interrupted(
                 f"Interrupted while submitting: could not tell whether the server created a job "
                 f"({problem}). Look for idempotency key {key} in client.jobs() and cancel that "
                 f"job if it is there; a resubmit with idempotency_key={key!r} cannot create a "
-                "second job on a server that honours keys."
+                "second job on a server that honours keys.",
+                outcome="unknown",
+                idempotency_key=key,
             )
         if candidates:
             ids = ", ".join(job.id for job in candidates[:5])
-            return (
+            return Interrupted(
                 "Interrupted while submitting: could not tell whether the server created a job "
                 f"(it does not record idempotency keys; this submit's was {key}). Recent jobs "
-                f"that could be it: {ids}; check them with client.get(id) and cancel yours."
+                f"that could be it: {ids}; check them with client.get(id) and cancel yours.",
+                outcome="unknown",
+                idempotency_key=key,
+                candidates=tuple(job.id for job in candidates),
             )
-        return (
+        return Interrupted(
             f"Interrupted while submitting: the job list shows no job for idempotency key {key}, "
             "so none was created (a request still on its way could yet create one: "
-            "client.jobs() shows it if so)."
+            "client.jobs() shows it if so).",
+            outcome="not_created",
+            idempotency_key=key,
         )
 
     async def _look_up_key(self, key: str, model: str) -> tuple[Job | None, list[Job], str]:
@@ -989,10 +999,10 @@ class AsyncClient:
             try:
                 done = await self.wait(job, timeout=timeout, on_update=on_update)
             except (asyncio.CancelledError, KeyboardInterrupt) as exc:
-                message = await self._cancel_after_interrupt(job)
+                report = await self._cancel_after_interrupt(job)
                 if isinstance(exc, KeyboardInterrupt):
-                    raise KeyboardInterrupt(message) from None
-                raise asyncio.CancelledError(message) from None
+                    raise report from None
+                raise asyncio.CancelledError(report) from None
             images = await self._download(done, seed, data)
         return Result(job=done, images=images, model=model, input=data, seed=seed)
 
@@ -1010,7 +1020,7 @@ class AsyncClient:
         done = _settled(current)
         return list(await self._download(done, done.seed, {}))
 
-    async def _cancel_after_interrupt(self, job: Job, what: str | None = None) -> str:
+    async def _cancel_after_interrupt(self, job: Job, what: str | None = None) -> Interrupted:
         """Send ``DELETE`` at once (bypassing any rate-limit pause) and say what happened."""
         what = what or f"job {job.id}"
         try:
@@ -1020,20 +1030,26 @@ class AsyncClient:
         except (asyncio.TimeoutError, asyncio.CancelledError):
             outcome = _Attempt(None, Failure(Kind.TIMEOUT), "no answer within 1 s")
         if outcome.failure is None:
-            return (
+            return Interrupted(
                 f"Interrupted: {what} was cancelled on the server. If it had already "
                 "started, the provider may still finish it and it may still be charged; "
-                f"client.get({job.id!r}) shows its final state."
+                f"client.get({job.id!r}) shows its final state.",
+                outcome="cancelled",
+                job_id=job.id,
             )
         if outcome.failure.status == 409:
-            return (
+            return Interrupted(
                 f"Interrupted: {what} had already finished, so it was not cancelled; "
-                f"collect it with client.get({job.id!r})."
+                f"collect it with client.get({job.id!r}).",
+                outcome="already_finished",
+                job_id=job.id,
             )
         detail = outcome.detail or f"HTTP {outcome.failure.status}"
-        return (
+        return Interrupted(
             f"Interrupted: cancelling {what} failed ({detail}); it may still run and be "
-            f"charged. Retry client.cancel({job.id!r})."
+            f"charged. Retry client.cancel({job.id!r}).",
+            outcome="cancel_failed",
+            job_id=job.id,
         )
 
     async def _download(

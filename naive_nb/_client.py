@@ -36,6 +36,7 @@ from naive_nb._async_client import (
 )
 from naive_nb._retry import RetryPolicy
 from naive_nb._types import GeneratedImage, Job, ModelInfo, Price, Result
+from naive_nb.errors import Interrupted
 
 __all__ = ["Client", "LoopThread"]
 
@@ -80,13 +81,15 @@ class LoopThread:
                 "thread; use naive_nb.AsyncClient there."
             )
         finished = threading.Event()
-        interrupted: list[str] = []
+        interrupted: list[Interrupted] = []
 
         async def guarded() -> T:
             try:
                 return await coro
             except asyncio.CancelledError as exc:
-                interrupted.append(str(exc))
+                # the async client cancels as CancelledError(Interrupted(...)): keep its account
+                if exc.args and isinstance(exc.args[0], Interrupted):
+                    interrupted.append(exc.args[0])
                 raise
             finally:
                 finished.set()
@@ -109,9 +112,8 @@ class LoopThread:
         except KeyboardInterrupt:
             future.cancel()  # -> CancelledError inside the coroutine, on the loop thread
             finished.wait(_CANCEL_GRACE)
-            message = interrupted[0] if interrupted else ""
-            if message:
-                raise KeyboardInterrupt(message) from None
+            if interrupted:
+                raise interrupted[0] from None
             raise
 
 

@@ -26,6 +26,10 @@ HTTP errors are mapped from the error envelope's ``code`` first and the status s
     └── SubmissionOutcomeUnknown      a submit may or may not have created a job
                                       (.idempotency_key, .candidates)
 
+    KeyboardInterrupt
+    └── Interrupted                   Ctrl-C during a submit, or a wait that generate started:
+                                      what became of the job (.outcome, .job_id, ...)
+
 The API key never appears in any message: the client scrubs it from everything it raises.
 """
 
@@ -44,6 +48,7 @@ __all__ = [
     "BillingBlockedError",
     "ConflictError",
     "InsufficientCreditsError",
+    "Interrupted",
     "InvalidModelError",
     "JobCancelled",
     "JobError",
@@ -294,5 +299,40 @@ class SubmissionOutcomeUnknown(NaiveError):
             "a second job."
         )
         super().__init__(text)
+        self.idempotency_key = idempotency_key
+        self.candidates = candidates
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or task cancellation) during a submit, or during a wait that ``generate`` started.
+
+    Still a ``KeyboardInterrupt``, so it stops whatever called the client; its fields say what
+    became of the job, so a caller (the notebook layer) can journal and word it without parsing
+    the message. ``outcome`` is one of :attr:`OUTCOMES`.
+    """
+
+    OUTCOMES = (
+        "cancelled",  # the job was cancelled on the server (it may still finish if it started)
+        "already_finished",  # it had finished: nothing to cancel, collect it
+        "cancel_failed",  # the DELETE failed: it may still run and be charged
+        "not_sent",  # interrupted before the submit went out: no job
+        "not_created",  # the job list shows no job for the submit's idempotency key
+        "unknown",  # could not tell whether the submit created a job (see candidates)
+    )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        outcome: str,
+        job_id: str | None = None,
+        idempotency_key: str | None = None,
+        candidates: tuple[str, ...] = (),
+    ) -> None:
+        if outcome not in self.OUTCOMES:
+            raise ValueError(f"outcome must be one of {self.OUTCOMES}, got {outcome!r}")
+        super().__init__(message)
+        self.outcome = outcome
+        self.job_id = job_id
         self.idempotency_key = idempotency_key
         self.candidates = candidates

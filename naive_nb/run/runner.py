@@ -23,13 +23,13 @@ Only seeded requests are cached: a request without a seed (a model that takes no
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+from naive_nb.errors import Interrupted
 from naive_nb.run.cache import CacheMiss, RequestCache, request_key
 from naive_nb.run.events import ProgressState
 from naive_nb.run.journal import LOCAL_BACKEND, JobJournal
@@ -41,8 +41,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 LOCAL_ENGINE = "naive-nb local preview"
 ProgressCallback = Callable[[ProgressState], None]
-# the client's account of a job created by an interrupted submit (``_async_client``)
-_INTERRUPTED_JOB = re.compile(r"\bjob (\S+) \(created by the interrupted submit\b")
 
 
 class JobClient(Protocol):
@@ -293,19 +291,18 @@ class Runner:
 
     def _interrupted_submit(self, job: PlannedJob, interrupt: KeyboardInterrupt) -> str:
         """The client's account of a submit cut short by Ctrl-C, worded for a notebook; a job it
-        names is journalled (and closed there when it says the job was cancelled)."""
-        text = str(interrupt).strip()
-        if not text:  # a bare interrupt: no account to keep
+        names is journalled (and closed there when it was cancelled)."""
+        if not isinstance(interrupt, Interrupted):  # a bare interrupt: no account to keep
             return ""
-        found = _INTERRUPTED_JOB.search(text)
-        if found:
-            job_id = found.group(1)
+        if interrupt.job_id is not None:
             self.journal.submitted(
-                job_id, job.model, job.input, job.key, journal_backend(self.client)
+                interrupt.job_id, job.model, job.input, job.key, journal_backend(self.client)
             )
-            if "was cancelled on the server" in text:
-                self.journal.finished(job_id, "cancelled", "interrupted during the submit")
-        return _notebook_words(text)
+            if interrupt.outcome == "cancelled":
+                self.journal.finished(
+                    interrupt.job_id, "cancelled", "interrupted during the submit"
+                )
+        return interrupted_account(interrupt)
 
     def _journaller(self, job: PlannedJob) -> Callable[[Job], None]:
         backend = journal_backend(self.client)
@@ -490,13 +487,38 @@ class Runner:
         return " ".join(parts)
 
 
-def _notebook_words(text: str) -> str:
-    """The client's advice in a notebook's terms (``%naive ...`` instead of ``client....``)."""
-    text = re.sub(r"client\.get\('[^']+'\) shows", "%naive jobs shows", text)
-    text = re.sub(r"client\.get\('([^']+)'\)", r"%naive get \1", text)
-    text = re.sub(r"client\.cancel\('([^']+)'\)", r"%naive cancel \1", text)
-    text = re.sub(r"client\.get\(id\)", "%naive get JOB_ID", text)
-    return text.replace("client.jobs()", "%naive jobs")
+def interrupted_account(interrupt: Interrupted) -> str:
+    """What an interrupted submit did, in a notebook's terms (``%naive ...``, not ``client...``)."""
+    job, key = interrupt.job_id, interrupt.idempotency_key
+    if interrupt.outcome == "cancelled":
+        return (
+            f"Interrupted: job {job} (created by the interrupted submit) was cancelled on the "
+            f"server. If it had already started it may still finish and be charged; "
+            f"%naive get {job} shows its final state."
+        )
+    if interrupt.outcome == "already_finished":
+        return f"Interrupted: job {job} had already finished; collect it with %naive get {job}."
+    if interrupt.outcome == "cancel_failed":
+        return (
+            f"Interrupted: cancelling job {job} failed; it may still run and be charged. "
+            f"Retry %naive cancel {job}."
+        )
+    if interrupt.outcome == "not_sent":
+        return "Interrupted before the submit was sent: no job was created."
+    if interrupt.outcome == "not_created":
+        return (
+            "Interrupted while submitting: the server has no job for this submit, so none was "
+            "created (%naive jobs would show one that arrived late)."
+        )
+    maybe = (
+        f" Jobs that could be it: {', '.join(interrupt.candidates[:5])}."
+        if interrupt.candidates
+        else ""
+    )
+    return (
+        f"Interrupted while submitting: could not tell whether a job was created (idempotency "
+        f"key {key}).{maybe} Check %naive jobs and cancel yours with %naive cancel JOB_ID."
+    )
 
 
 def _size(image: GeneratedImage) -> tuple[int, int]:

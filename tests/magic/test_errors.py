@@ -253,7 +253,7 @@ def test_interrupt_mid_submit_says_the_job_it_created_was_cancelled(
     assert slow_server.jobs()[0]["status"] == "cancelled"
     assert f"job {job['id']} (created by the interrupted submit) was cancelled" in text
     assert "no job was still running" not in text
-    assert "client." not in text and "%naive jobs shows its final state" in text
+    assert "client." not in text and f"%naive get {job['id']} shows its final state" in text
     journal = JobJournal("naive-results")
     events = [(e["job_id"], e["event"]) for e in journal.entries()]
     assert events == [(job["id"], "submitted"), (job["id"], "cancelled")]

@@ -171,16 +171,14 @@ def test_a_notice_shows_on_the_current_state_until_the_next_status(tmp_path: Pat
 
 
 def test_an_interrupted_submit_keeps_the_clients_account(tmp_path: Path) -> None:
-    account = (
-        "Interrupted: job j-9 (created by the interrupted submit) was cancelled on the server. "
-        "If it had already started, the provider may still finish it and it may still be "
-        "charged; client.get('j-9') shows its final state."
-    )
+    from naive_nb.errors import Interrupted
+
+    account = Interrupted("the client's words", outcome="cancelled", job_id="j-9")
 
     class Cut(_InterruptedClient):
         def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
             if input["seed"] == 2:
-                raise KeyboardInterrupt(account)
+                raise account
             return super().submit(model, input, **kwargs)
 
     client = Cut({})
@@ -194,7 +192,7 @@ def test_an_interrupted_submit_keeps_the_clients_account(tmp_path: Path) -> None
     assert "cancelled job job-1 on the server" in message
     assert "Job j-9 (created by the interrupted submit) was cancelled" in message
     assert message.count("Interrupted") == 1
-    assert "%naive jobs shows its final state" in message and "client." not in message
+    assert "%naive get j-9 shows its final state" in message and "client." not in message
     events = [(e["job_id"], e["event"]) for e in JobJournal(tmp_path).entries()]
     assert ("j-9", "submitted") in events and ("j-9", "cancelled") in events
     assert JobJournal(tmp_path).pending() == []
@@ -232,3 +230,26 @@ def test_notice_is_public() -> None:
     import naive_nb
 
     assert "Notice" in naive_nb.__all__ and naive_nb.Notice is Notice
+
+
+@pytest.mark.parametrize(
+    ("outcome", "job_id", "phrase"),
+    [
+        ("cancelled", "j-1", "%naive get j-1 shows its final state"),
+        ("already_finished", "j-1", "collect it with %naive get j-1"),
+        ("cancel_failed", "j-1", "Retry %naive cancel j-1"),
+        ("not_sent", None, "no job was created"),
+        ("not_created", None, "none was created"),
+        ("unknown", None, "idempotency key k-1"),
+    ],
+)
+def test_every_interrupted_submit_outcome_is_worded_for_a_notebook(
+    outcome: str, job_id: str | None, phrase: str
+) -> None:
+    from naive_nb.errors import Interrupted
+    from naive_nb.run.runner import interrupted_account
+
+    interrupt = Interrupted("client words", outcome=outcome, job_id=job_id, idempotency_key="k-1")
+    text = interrupted_account(interrupt)
+    assert phrase in text
+    assert "client." not in text  # the notebook's own commands, not the Python API's
