@@ -45,6 +45,13 @@ class Faults:
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
 
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        # setting `seed` on a running server restarts the dice, so a test can replay a sequence
+        if name == "seed" and "_lock" in self.__dict__:
+            with self._lock:
+                self._rng = random.Random(value)  # type: ignore[arg-type]
+
     def roll(self, rate: float) -> bool:
         """True with probability `rate` (0 and 1 never touch the dice, so they stay exact)."""
         if rate <= 0:

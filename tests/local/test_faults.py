@@ -143,3 +143,12 @@ def test_request_log_records_what_was_sent(api: httpx.Client, local_server: Loca
     record = local_server.request_log[-1]
     assert (record.method, record.path, record.status) == ("GET", "/v1/jobs?limit=3", 200)
     assert record.time <= time.monotonic()
+
+
+def test_setting_the_seed_at_run_time_replays_the_dice(local_server: LocalServer) -> None:
+    faults = local_server.faults
+    faults.seed = 5
+    first = [faults.roll(0.5) for _ in range(50)]
+    faults.seed = 5
+    assert [faults.roll(0.5) for _ in range(50)] == first
+    assert 10 < sum(first) < 40  # really dice, not a constant
