@@ -9,7 +9,7 @@ import pytest
 from naive_nb.local import LocalServer, serve_local
 
 # looks like a real key, so any leak is easy to grep for; never a real key
-CANARY_KEY = "nv_sk_live_CANARY0123456789abcdefCANARY"
+CANARY_KEY = "nv_sk_live_CANARY-not-a-real-key-0123456789abcdef"
 
 
 @pytest.fixture

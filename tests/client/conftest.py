@@ -237,7 +237,7 @@ def mock_client(fake_api: FakeAPI) -> Callable[..., AsyncClient]:
             "poll_schedule", lambda e, s: PollSchedule(0.05, start=s, floor=0.001, cap=0.05)
         )
         return AsyncClient(
-            "nv_sk_live_CANARY0123456789abcdefCANARY",
+            "nv_sk_live_CANARY-not-a-real-key-0123456789abcdef",
             base_url="https://api.test",
             transport=httpx.MockTransport(fake_api),
             **options,

@@ -119,7 +119,7 @@ def test_no_credits_says_the_price(ip: TestingShell) -> None:
 def test_wrong_key_explains_how_to_set_one_safely(
     ip: TestingShell, local_server: LocalServer
 ) -> None:
-    ip.use_client(local_server, api_key="nv_sk_live_WRONG0000000000000000")
+    ip.use_client(local_server, api_key="nv_sk_live_WRONG-not-a-real-key-000000")
     text = _error(ip, "%naive a cat --seed 1")
     _one_short_line(text)
     assert "401" in text and "%naive login" in text
@@ -133,7 +133,7 @@ def test_wrong_key_keeps_the_advice_for_this_configuration(
 ) -> None:
     # key and address from the environment, as a kernel started with them has: unsetting the
     # key alone would send keyless requests to that address, so the advice names both
-    monkeypatch.setenv("NAIVE_API_KEY", "nv_sk_live_WRONG0000000000000000")
+    monkeypatch.setenv("NAIVE_API_KEY", "nv_sk_live_WRONG-not-a-real-key-000000")
     monkeypatch.setenv("NAIVE_BASE_URL", local_server.url)
     text = _error(ip, "%naive a cat --seed 1")
     _one_short_line(text)
