@@ -47,7 +47,12 @@ from naive_nb._types import (
     as_dict,
     as_list,
 )
-from naive_nb._validation import image_dimensions, validate_input, validate_model
+from naive_nb._validation import (
+    image_dimensions,
+    validate_input,
+    validate_model,
+    validate_values,
+)
 from naive_nb._version import __version__
 from naive_nb.errors import (
     APIConnectionError,
@@ -61,6 +66,7 @@ from naive_nb.errors import (
     InvalidModelError,
     JobCancelled,
     JobFailed,
+    JobResultMissing,
     NaiveError,
     NotFoundError,
     PaymentRequiredError,
@@ -498,7 +504,7 @@ class AsyncClient:
         if status:
             params["status"] = status
         data = (await self._request("GET", "/v1/jobs", params=params)).json()
-        return [Job.from_api(item) for item in data.get("jobs", [])]
+        return [Job.from_api(item, partial=True) for item in data.get("jobs", [])]
 
     async def pricing(self, model: str = DEFAULT_MODEL, num_images: int = 1) -> Price:
         if (
@@ -568,6 +574,7 @@ class AsyncClient:
         state = _SubmitState(idempotency_key or f"nvnb-{uuid.uuid4()}")
         try:
             if self._validate:
+                validate_values(model, data)  # bad values are refused before any request
                 validate_input(validate_model(model, await self.models()), data)
             return await self._create(model, data, state, on_submitted)
         except (asyncio.CancelledError, KeyboardInterrupt) as exc:
@@ -730,7 +737,8 @@ class AsyncClient:
             detail = outcome.detail or f"HTTP {outcome.failure.status if outcome.failure else '?'}"
             return None, [], f"the job list could not be read: {detail}"
         try:
-            items = [Job.from_api(item) for item in outcome.response.json().get("jobs", [])]
+            jobs = outcome.response.json().get("jobs", [])
+            items = [Job.from_api(item, partial=True) for item in jobs]
         except (ValueError, AttributeError):
             return None, [], "the job list could not be read"
         for job in items:
@@ -765,7 +773,7 @@ class AsyncClient:
             raise SubmissionOutcomeUnknown(
                 key, [], f"the job list could not be read: {exc.message}"
             ) from None
-        items = [Job.from_api(item) for item in listing.json().get("jobs", [])]
+        items = [Job.from_api(item, partial=True) for item in listing.json().get("jobs", [])]
         since = started_wall - _RECONCILE_SKEW
         candidates: list[Job] = []
         for job in items:
@@ -863,7 +871,9 @@ class AsyncClient:
         running). Polls are paced by the job's ``estimated_seconds`` (see ``PollSchedule``).
         Given the ``Job`` that ``submit`` returned, the first look is paced from the submit
         (no look at once; a job submitted long enough ago is looked at right away); given an id,
-        the job is looked at once, then paced by its age.
+        the job is looked at once, then paced by its age. A finished job is returned only as its
+        full record says: given a job-list item (``Job.partial``) or a completed job naming no
+        images, its record is fetched first.
         """
         return await observed(self._wait(job, timeout, on_update), on_notice)
 
@@ -878,6 +888,10 @@ class AsyncClient:
         # (`accepted_at`; server timestamps are then only compared with each other: no clock
         # skew); else estimated from the wall clock.
         origin: float | None
+        if isinstance(job, Job) and job.done and job.needs_full_record:
+            # A list item (a job found by reconciliation, say) has no media, result or error:
+            # it must not be returned as finished. Its full record is read at once.
+            job = job.id
         if isinstance(job, Job):
             current = job
             origin = job.accepted_at if job.accepted_at is not None else _origin(job, now)
@@ -981,6 +995,13 @@ class AsyncClient:
     ) -> Result:
         accepted: tuple[str, ...] | None = None
         if self._validate:
+            # the caller's own values first: bad ones are refused before even the catalog is read
+            given: dict[str, Any] = {"prompt": prompt, "num_images": num_images, **params}
+            if seed is not None:
+                given["seed"] = seed
+            if image_size is not None:
+                given["image_size"] = image_size
+            validate_values(model, given)
             accepted = validate_model(model, await self.models()).key_params or None
         data: dict[str, Any] = {"prompt": prompt}
         if image_size is not None or accepted is None or "image_size" in accepted:
@@ -1010,8 +1031,13 @@ class AsyncClient:
         """Fetch a completed job's images (streamed, retried, no key sent to the file host).
 
         Result URLs expire, so download soon after completion; ``generate`` does it for you.
+        A job-list item or a record naming no images is fetched in full first; a completed job
+        whose full record names no images raises :class:`JobResultMissing`.
         """
-        current = job if isinstance(job, Job) and job.done else await self.get(_job_id(job))
+        if isinstance(job, Job) and job.done and not job.needs_full_record:
+            current = job
+        else:
+            current = await self.get(_job_id(job))
         if not current.done:
             raise ConflictError(
                 f"job {current.id} is still {current.status}",
@@ -1055,6 +1081,9 @@ class AsyncClient:
     async def _download(
         self, job: Job, seed: int | None, data: dict[str, Any]
     ) -> tuple[GeneratedImage, ...]:
+        if not job.media_urls:
+            # Never a result of no images: the job may be charged, so it is an error naming it.
+            raise JobResultMissing(job.id, job=job)
         result = job.result or {}
         infos = as_list(result.get("images"))
         nsfw = as_list(result.get("has_nsfw_concepts"))

@@ -75,9 +75,14 @@ class Job:
     #: ``time.monotonic()`` when this client received the job's 202 (None for a job read back
     #: from the API): ``wait(job)`` paces its first look from it, with no look before.
     accepted_at: float | None = field(default=None, repr=False, compare=False)
+    #: True for a job read from the job list (``GET /v1/jobs``): list items carry no ``media``,
+    #: ``result`` or ``error``, so such a Job is never taken as the job's full record (``wait``
+    #: and ``download`` fetch ``GET /v1/jobs/{id}`` before treating it as finished).
+    partial: bool = field(default=False, compare=False)
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Job:
+    def from_api(cls, data: dict[str, Any], *, partial: bool = False) -> Job:
+        """A job from its API record; ``partial=True`` for an item of the job list."""
         # Older deployments send only the deprecated `job_id` alias.
         job_id = data.get("id") or data.get("job_id")
         if not isinstance(job_id, str):
@@ -112,12 +117,19 @@ class Job:
             completed_at=parse_time(data.get("completed_at")),
             metadata=dict(metadata),
             raw=dict(data),
+            partial=partial,
         )
 
     @property
     def done(self) -> bool:
         """True once the job is completed, failed or cancelled."""
         return self.status in TERMINAL
+
+    @property
+    def needs_full_record(self) -> bool:
+        """True when this record cannot be trusted as the job's last word: a job-list item, or
+        a completed job that names no images (what a list item of a finished job looks like)."""
+        return self.partial or (self.status == "completed" and not self.media_urls)
 
     @property
     def idempotency_key(self) -> str | None:

@@ -1,37 +1,51 @@
 """Input checks run before anything is sent, against the model catalog the API itself serves.
 
 The catalog says which ``input`` keys a model takes (``key_params``); the value rules come from
-the contract (``naive-api.md``). Errors are short, name the field and say what is allowed. The
-client never imports the embedded server's code: both follow the contract, so one cannot hide the
-other's bug.
+the contract (``naive-api.md``, and what the embedded server enforces: ``docs/client.md`` lists
+them). The block of constants below is the one place the client states the contract's limits;
+the parser, the run layer and the validator all read them from here. Errors are short, name the
+field and say what is allowed. The client never imports the embedded server's code: both follow
+the contract, so one cannot hide the other's bug (a test walks the server's rules and checks this
+module refuses every body the server would).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from naive_nb._types import ModelInfo
 from naive_nb.errors import InvalidModelError, ValidationError
 
 __all__ = [
+    "COLOR_CHANNEL",
     "DOCUMENTED_MODELS",
     "GUIDANCE",
     "IMAGE_SIZES",
+    "IMAGE_URL_SCHEMES",
+    "MAX_COLORS",
+    "MAX_PROMPT_CHARS",
     "NUM_IMAGES",
     "OUTPUT_FORMATS",
     "RANDOM_SEED_LIMIT",
+    "RECRAFT_STYLES",
     "SEED_MAX",
+    "SIDE",
+    "SIDE_MULTIPLE",
     "STEPS",
+    "STEPS_BY_MODEL",
+    "STRENGTH",
     "documented_model",
     "image_dimensions",
     "steps_range",
     "validate_input",
     "validate_model",
+    "validate_values",
 ]
 
-IMAGE_SIZES: dict[str, tuple[int, int]] = {
+# ---- the contract's limits: the one place the client states them ---------------------------
+IMAGE_SIZES: dict[str, tuple[int, int]] = {  # presets and their pixel sizes (fal's convention)
     "square_hd": (1024, 1024),
     "square": (512, 512),
     "portrait_4_3": (768, 1024),
@@ -39,15 +53,24 @@ IMAGE_SIZES: dict[str, tuple[int, int]] = {
     "landscape_4_3": (1024, 768),
     "landscape_16_9": (1024, 576),
 }
+SIDE = (256, 2048)  # an {"width", "height"} image_size: each side in this range...
+SIDE_MULTIPLE = 32  # ...and a multiple of this
+MAX_PROMPT_CHARS = 4000  # prompt and negative_prompt
 NUM_IMAGES = (1, 4)
-STEPS = (1, 50)  # num_inference_steps of any model not listed in _STEPS
-GUIDANCE = (0, 20)
-_STEPS = {"fal-ai/flux/schnell": (1, 12)}
-SEED_MAX = 2**32 - 1  # what the API accepts
+SEED_MAX = 2**32 - 1  # seeds from 0 to this
 RANDOM_SEED_LIMIT = 2**31  # seeds chosen for the user stay below: they fit every provider's int
-_SIDE = (256, 2048)
+STEPS = (1, 50)  # num_inference_steps of a model not listed in STEPS_BY_MODEL
+STEPS_BY_MODEL: dict[str, tuple[int, int]] = {
+    "fal-ai/flux/schnell": (1, 12),
+    "fal-ai/flux/dev": (1, 50),
+}
+GUIDANCE = (0, 20)
+STRENGTH = (0, 1)
 OUTPUT_FORMATS = ("jpeg", "png")
-_FORMATS = OUTPUT_FORMATS
+RECRAFT_STYLES = ("realistic_image", "digital_illustration", "vector_illustration", "any")
+MAX_COLORS = 5  # Recraft's colors: a list of up to this many {"r", "g", "b"}...
+COLOR_CHANNEL = (0, 255)  # ...each channel an integer in this range
+IMAGE_URL_SCHEMES = ("http://", "https://", "data:")
 
 _FLUX = ("prompt", "image_size", "num_images", "seed")
 #: The documented catalog (``naive-api.md``, ``GET /v1/images/models``). Used where a request to
@@ -99,11 +122,17 @@ def documented_model(model: str) -> ModelInfo | None:
 
 def steps_range(model: str) -> tuple[int, int]:
     """The allowed ``num_inference_steps`` of ``model``."""
-    return _STEPS.get(model, STEPS)
+    return STEPS_BY_MODEL.get(model, STEPS)
 
 
 def _bad(field: str, message: str, allowed: Any = None) -> ValidationError:
     return ValidationError(message, field=field, allowed=allowed)
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """A value as an error shows it: its repr, cut short (a prompt may be 100,000 characters)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _is_int(value: object) -> bool:
@@ -140,71 +169,123 @@ def validate_input(info: ModelInfo, data: dict[str, Any]) -> None:
     for name in required:
         if name not in data:
             raise _bad(f"input.{name}", f"input.{name} is required for {info.id}")
+    validate_values(info.id, data)
+
+
+def validate_values(model: str, data: Mapping[str, Any]) -> None:
+    """Check each value of ``data`` against the contract's rule for its key.
+
+    Needs no catalog (so no request): the client runs it first, and bad values are refused
+    before even the catalog is fetched. Keys without a rule are left to :func:`validate_input`.
+    """
     for name, value in data.items():
-        _check(info, name, value)
+        _check(model, name, value)
 
 
-def _check(info: ModelInfo, name: str, value: Any) -> None:
+def _check(model: str, name: str, value: Any) -> None:
     where = f"input.{name}"
     if name in ("prompt", "negative_prompt"):
-        if not isinstance(value, str) or (name == "prompt" and not value.strip()):
-            raise _bad(where, f"{where} must be a non-empty string")
+        _check_text(where, value, required=name == "prompt")
     elif name == "image_size":
         _check_size(value)
     elif name == "num_images":
-        low, high = NUM_IMAGES
-        if not _is_int(value) or not low <= value <= high:
-            raise _bad(
-                where, f"{where} must be an integer from {low} to {high}, got {value!r}", NUM_IMAGES
-            )
+        _check_range(where, value, NUM_IMAGES, integer=True)
     elif name == "seed":
-        if not _is_int(value) or not 0 <= value <= SEED_MAX:
-            raise _bad(where, f"{where} must be an integer from 0 to {SEED_MAX}, got {value!r}")
+        _check_range(where, value, (0, SEED_MAX), integer=True)
     elif name == "num_inference_steps":
-        low, high = steps_range(info.id)
-        if not _is_int(value) or not low <= value <= high:
-            raise _bad(
-                where,
-                f"{where} must be an integer from {low} to {high} for {info.id}, got {value!r}",
-                (low, high),
-            )
+        _check_range(where, value, steps_range(model), integer=True, model=model)
     elif name == "guidance_scale":
-        low, high = GUIDANCE
-        if not _is_number(value) or not low <= value <= high:
-            raise _bad(
-                where, f"{where} must be a number from {low} to {high}, got {value!r}", GUIDANCE
-            )
+        _check_range(where, value, GUIDANCE, integer=False)
     elif name == "strength":
-        if not _is_number(value) or not 0 <= value <= 1:
-            raise _bad(where, f"{where} must be a number from 0 to 1, got {value!r}", (0, 1))
+        _check_range(where, value, STRENGTH, integer=False)
     elif name == "output_format":
-        if value not in _FORMATS:
-            raise _bad(where, f"{where} must be 'jpeg' or 'png', got {value!r}", list(_FORMATS))
+        _check_choice(where, value, OUTPUT_FORMATS)
+    elif name == "style":
+        _check_choice(where, value, RECRAFT_STYLES)
     elif name == "enable_safety_checker":
         if not isinstance(value, bool):
-            raise _bad(where, f"{where} must be True or False, got {value!r}")
+            raise _bad(where, f"{where} must be True or False, got {_shown(value)}")
+    elif name == "colors":
+        _check_colors(value)
     elif name == "image_url" and (
-        not isinstance(value, str) or not value.startswith(("http://", "https://", "data:"))
+        not isinstance(value, str) or not value.startswith(IMAGE_URL_SCHEMES)
     ):
-        raise _bad(where, f"{where} must be an http(s) or data: URL")
+        raise _bad(where, f"{where} must be an http(s) or data: URL, got {_shown(value)}")
+
+
+def _check_text(where: str, value: Any, *, required: bool) -> None:
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise _bad(where, f"{where} must be a non-empty string, got {_shown(value)}")
+    if len(value) > MAX_PROMPT_CHARS:
+        raise _bad(
+            where,
+            f"{where} must be at most {MAX_PROMPT_CHARS} characters, got {len(value)}",
+            MAX_PROMPT_CHARS,
+        )
+
+
+def _check_range(
+    where: str, value: Any, bounds: tuple[int, int], *, integer: bool, model: str | None = None
+) -> None:
+    low, high = bounds
+    fits = _is_int(value) if integer else _is_number(value)
+    if fits and low <= value <= high:
+        return
+    kind = "an integer" if integer else "a number"
+    scope = f" for {model}" if model else ""
+    raise _bad(
+        where, f"{where} must be {kind} from {low} to {high}{scope}, got {_shown(value)}", bounds
+    )
+
+
+def _check_choice(where: str, value: Any, choices: tuple[str, ...]) -> None:
+    if isinstance(value, str) and value in choices:
+        return
+    named = [repr(choice) for choice in choices]
+    listed = " or ".join(named) if len(named) == 2 else f"one of {', '.join(named)}"
+    raise _bad(where, f"{where} must be {listed}, got {_shown(value)}", list(choices))
 
 
 def _check_size(value: Any) -> None:
     if isinstance(value, str) and value in IMAGE_SIZES:
         return
     if isinstance(value, dict) and set(value) == {"width", "height"}:
-        low, high = _SIDE
+        low, high = SIDE
         sides = (value["width"], value["height"])
-        if all(_is_int(v) and low <= v <= high and v % 32 == 0 for v in sides):
+        if all(_is_int(v) and low <= v <= high and v % SIDE_MULTIPLE == 0 for v in sides):
             return
     presets = list(IMAGE_SIZES)
     raise _bad(
         "input.image_size",
         f"input.image_size must be one of {', '.join(presets)}, or "
-        f'{{"width": W, "height": H}} in multiples of 32 from {_SIDE[0]} to {_SIDE[1]}; '
-        f"got {value!r}",
+        f'{{"width": W, "height": H}} in multiples of {SIDE_MULTIPLE} from {SIDE[0]} to {SIDE[1]}; '
+        f"got {_shown(value)}",
         presets,
     )
+
+
+def _check_colors(value: Any) -> None:
+    where = "input.colors"
+    low, high = COLOR_CHANNEL
+    shape = f'{{"r": R, "g": G, "b": B}} with integers from {low} to {high}'
+    # a tuple is sent as a JSON list, which the API takes
+    if not isinstance(value, (list, tuple)):
+        raise _bad(
+            where,
+            f"{where} must be a list of up to {MAX_COLORS} colours {shape}, got {_shown(value)}",
+        )
+    if len(value) > MAX_COLORS:
+        raise _bad(
+            where, f"{where} takes at most {MAX_COLORS} colours, got {len(value)}", MAX_COLORS
+        )
+    for index, colour in enumerate(value):
+        fits = (
+            isinstance(colour, dict)
+            and set(colour) == {"r", "g", "b"}
+            and all(_is_int(c) and low <= c <= high for c in colour.values())
+        )
+        if not fits:
+            raise _bad(where, f"{where}[{index}] must be {shape}, got {_shown(colour)}")
 
 
 def image_dimensions(size: object) -> tuple[int, int] | None:

@@ -22,6 +22,7 @@ HTTP errors are mapped from the error envelope's ``code`` first and the status s
     ├── JobError                      a job ended badly (.job_id, .job)
     │   ├── JobFailed                 status "failed" (.message, .code)
     │   ├── JobCancelled              status "cancelled"
+    │   ├── JobResultMissing          status "completed", but its full record lists no images
     │   └── WaitTimeout               the wait deadline passed (.last_status)
     └── SubmissionOutcomeUnknown      a submit may or may not have created a job
                                       (.idempotency_key, .candidates)
@@ -53,6 +54,7 @@ __all__ = [
     "JobCancelled",
     "JobError",
     "JobFailed",
+    "JobResultMissing",
     "NaiveError",
     "NotFoundError",
     "PaymentRequiredError",
@@ -239,7 +241,7 @@ class APITimeoutError(APIConnectionError):
 
 
 class JobError(NaiveError):
-    """A job did not end with status ``completed``."""
+    """A job did not end with a usable result (failed, cancelled, no images, or not yet)."""
 
     def __init__(self, message: str, *, job_id: str, job: Job | None = None) -> None:
         super().__init__(message)
@@ -262,6 +264,23 @@ class JobCancelled(JobError):
     def __init__(self, job_id: str, *, job: Job | None = None) -> None:
         super().__init__(
             f"Job {job_id} was cancelled (not charged). Submit it again to get a result.",
+            job_id=job_id,
+            job=job,
+        )
+
+
+class JobResultMissing(JobError):
+    """The job's full record says ``completed`` but names no images.
+
+    Raised instead of returning a result of no images: the job may well have been charged, so
+    its id is kept for a later look rather than reported as done.
+    """
+
+    def __init__(self, job_id: str, *, job: Job | None = None) -> None:
+        super().__init__(
+            f"Job {job_id} completed (and may have been charged), but the API's record of it "
+            f"lists no images. Retry client.download({job_id!r}) in a moment; if it still "
+            "lists none, report the job id to the API's support.",
             job_id=job_id,
             job=job,
         )

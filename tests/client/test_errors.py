@@ -46,6 +46,7 @@ def test_every_message_says_what_to_do_next() -> None:
         errors.JobFailed("j1", "provider exploded"),
         errors.JobCancelled("j1"),
         errors.WaitTimeout("j1", "processing", 5),
+        errors.JobResultMissing("j1"),
         errors.SubmissionOutcomeUnknown("key-1", []),
         errors.InsufficientCreditsError("balance too low", price=Price("m", 2, 0.4, 0.05)),
         errors.BillingBlockedError("trial expired"),
