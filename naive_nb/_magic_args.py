@@ -1,21 +1,42 @@
 """Parsing of ``%naive`` / ``%%naive`` lines, kept apart from executing them (jupysql's split).
 
-The line is split with :mod:`shlex` (quoted prompts work; an apostrophe as in ``a fox's den``
-does too), flags are checked before :mod:`argparse` sees them (an unknown flag or a flag given
-twice is refused instead of silently winning), and every value is converted with a message naming
-the flag and the allowed values. Nothing here touches the network, the disk or IPython.
+The line is split with :mod:`shlex` (quoted prompts work; an apostrophe inside a word, as in
+``a fox's den``, is a letter, not a quote), flags are checked before :mod:`argparse` sees them (an
+unknown flag or a flag given twice is refused instead of silently winning), and every value is
+converted with a message naming the flag and the allowed values. Nothing here touches the network,
+the disk or IPython.
+
+Lines are read as a person typing into a notebook means them, because what is misread is paid for:
+
+- ``#`` then a space (an unquoted word made only of ``#``) starts a comment that runs to the end
+  of the line; ``#1``, ``C#`` and a quoted ``"#"`` are text. In a ``%%naive`` body a line that
+  starts with such a word is a comment line; elsewhere in the body ``#`` is text.
+- A flag typed with a typographic dash (``–seed``, ``—seeds``: what autocorrect makes of ``--``)
+  is that flag; a word with such a dash that is not a flag name stays text.
+- A subcommand word is recognised in any case (``%naive Models``); a prompt that starts with one
+  is quoted or given with ``--prompt``.
+- A flag's value may not be empty (``-m ''`` is refused, not read as "the default").
+- A ``%%naive`` body line that starts with a flag is refused: flags go on the ``%%naive`` line.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from naive_nb._validation import GUIDANCE, IMAGE_SIZES, NUM_IMAGES, OUTPUT_FORMATS, STEPS
+from naive_nb._validation import (
+    GUIDANCE,
+    IMAGE_SIZES,
+    NUM_IMAGES,
+    OUTPUT_FORMATS,
+    STEPS,
+    steps_range,
+)
 from naive_nb.run.params import parse_image_size, parse_param_value
 from naive_nb.run.sweep import (
     SEED_MAX,
@@ -50,7 +71,14 @@ GENERATION_OPTIONS: tuple[Option, ...] = (
     Option(("--seeds",), "seeds", "one job per seed: 1-4, 1,5,9, '1-10 (+2)', '1-10 [5]'", "LIST"),
     Option(("-n", "--num"), "num", f"images per job, {NUM_IMAGES[0]}-{NUM_IMAGES[1]}", "N"),
     Option(("--size",), "size", f"{', '.join(IMAGE_SIZES)} or WIDTHxHEIGHT", "SIZE"),
-    Option(("--steps",), "steps", "num_inference_steps; a list (4,8,12) sweeps it", "N"),
+    Option(
+        ("--steps",),
+        "steps",
+        "num_inference_steps (FLUX Schnell {}-{}, others {}-{}); a list (4,8,12) sweeps it".format(
+            *steps_range("fal-ai/flux/schnell"), *STEPS
+        ),
+        "N",
+    ),
     Option(
         ("--guidance",),
         "guidance",
@@ -108,42 +136,121 @@ class Command:
     limit: int = 20
 
 
-_QUOTED_DASH = "\x1f"  # marks a quoted token that starts with "-": a word, never a flag
-_OPENING_QUOTE_DASH = re.compile(r"""(^|\s)(["'])-""")
+# what autocorrect and word processors put where "-" or "--" was typed
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_TO_HYPHEN = str.maketrans(dict.fromkeys(DASHES, "-"))
+_QUOTED = "\x1f"  # marks a quoted token that starts with a dash: a word, never a flag
+_OPENING_QUOTE_DASH = re.compile(rf"""(^|\s)(["'])(?=[-{DASHES}])""")
 
 
-def _split(line: str) -> list[str]:
-    try:
-        return shlex.split(line)
-    except ValueError:
-        pass
-    # An unbalanced quote is most often an apostrophe in a prompt ("a fox's den"): retry with
-    # double quotes as the only quoting character.
-    lexer = shlex.shlex(line, posix=True)
+def _is_apostrophe(line: str, index: int) -> bool:
+    """A ``'`` between two letters or digits (``fox's``, ``don't``) is part of a word."""
+    return 0 < index < len(line) - 1 and line[index - 1].isalnum() and line[index + 1].isalnum()
+
+
+def _is_comment_start(line: str, index: int) -> bool:
+    """Whether the ``#`` at ``index`` begins a word made only of ``#`` (``#``, ``##``)."""
+    if index > 0 and not line[index - 1].isspace():
+        return False  # C#
+    end = index
+    while end < len(line) and line[end] == "#":
+        end += 1
+    return end == len(line) or line[end].isspace()  # not #1
+
+
+def _prepare(line: str, single_quotes: bool) -> str | None:
+    """``line`` ready for shlex: a trailing comment cut off, apostrophes inside words escaped.
+
+    Quotes are followed as shlex (POSIX mode) follows them, so a ``#`` inside quotes stays text.
+    ``single_quotes=False`` treats ``'`` as a letter. None when a quote is left open.
+    """
+    out: list[str] = []
+    quote: str | None = None
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if quote == "'":
+            if char == "'" and _is_apostrophe(line, index):
+                out.append("'\\''")  # close the quote, an escaped apostrophe, open it again
+            else:
+                out.append(char)
+                quote = None if char == "'" else quote
+        elif quote == '"':
+            out.append(char)
+            if char == "\\":  # the escaped character never closes the quote
+                index += 1
+                out.append(line[index : index + 1])
+            elif char == '"':
+                quote = None
+        elif char == "\\":
+            out.append(line[index : index + 2])
+            index += 1
+        elif char == "#" and _is_comment_start(line, index):
+            break
+        elif char == "'" and single_quotes and _is_apostrophe(line, index):
+            out.append("\\'")
+        elif char == '"' or (char == "'" and single_quotes):
+            out.append(char)
+            quote = char
+        else:
+            out.append(char)
+        index += 1
+    return None if quote else "".join(out)
+
+
+def _split(text: str, single_quotes: bool) -> list[str]:
+    if single_quotes:
+        return shlex.split(text)
+    lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
     lexer.quotes = '"'
     lexer.commenters = ""
-    try:
-        return list(lexer)
-    except ValueError:
-        raise MagicUsageError(
-            "%naive: a quote is not closed. Close it, or put the prompt in a %%naive cell body."
-        ) from None
+    return list(lexer)
 
 
 def _tokens(line: str) -> tuple[list[str], set[int]]:
-    """The line's tokens, and the positions of those quoted with a leading ``-`` ("-cute").
+    """The line's tokens (its comment cut off), and the positions of those quoted with a leading
+    dash ("-cute").
 
     shlex drops the quotes, and with them the user's way of saying "this is text, not a flag":
-    a marker put after each opening quote followed by ``-`` survives the split and says so.
+    a marker put after each opening quote followed by a dash survives the split and says so.
+    An unbalanced quote is most often an apostrophe at a word's edge ("the cats' toys"): then
+    double quotes are the only quoting character.
     """
-    marked = _OPENING_QUOTE_DASH.sub(lambda m: m[1] + m[2] + _QUOTED_DASH + "-", line)
-    tokens, quoted = [], set()
-    for index, token in enumerate(_split(marked)):
-        if token.startswith(_QUOTED_DASH + "-"):
-            quoted.add(index)
-        tokens.append(token.replace(_QUOTED_DASH, ""))
-    return tokens, quoted
+    for single_quotes in (True, False):
+        prepared = _prepare(line, single_quotes)
+        if prepared is None:
+            continue
+        marked = _OPENING_QUOTE_DASH.sub(lambda m: m[1] + m[2] + _QUOTED, prepared)
+        try:
+            split = _split(marked, single_quotes)
+        except ValueError:
+            continue
+        tokens, quoted = [], set()
+        for index, token in enumerate(split):
+            if token.startswith(_QUOTED):
+                quoted.add(index)
+            tokens.append(token.replace(_QUOTED, ""))
+        return tokens, quoted
+    raise MagicUsageError(
+        "%naive: a quote is not closed. Close it, or put the prompt in a %%naive cell body."
+    )
+
+
+def _typed_flag(token: str, table: dict[str, Option]) -> str:
+    """A flag typed with a typographic dash (``–seed``, ``—seeds=1-4``) as the flag it names.
+
+    Autocorrect turns ``--`` into an en or em dash as it is typed; the flag name after it says
+    plainly what was meant. A dashed word that names no flag is left as it is (text).
+    """
+    name = token.lstrip("-" + DASHES)
+    if not name or not token[: len(token) - len(name)].strip("-"):
+        return token  # no typographic dash
+    key, equals, value = name.partition("=")
+    for flag in (f"--{key}", f"-{key}"):
+        if flag in table:
+            return flag + equals + value
+    return token
 
 
 def _option_table(options: Sequence[Option]) -> dict[str, Option]:
@@ -162,6 +269,10 @@ def _is_flag(token: str) -> bool:
     return token.startswith("-") and token != "-" and not _looks_like_number(token)
 
 
+def _names_flag(token: str, table: dict[str, Option]) -> bool:
+    return token == "--" or _typed_flag(token, table).partition("=")[0] in table
+
+
 def _parse(
     tokens: list[str],
     options: Sequence[Option],
@@ -170,9 +281,10 @@ def _parse(
 ) -> argparse.Namespace:
     """Options and words of a line; options may come anywhere, ``--`` ends them.
 
-    Refuses unknown flags and flags given twice (argparse would let the last one win). A value
-    may start with ``-`` (``--negative -blurry``, ``--negative=-blurry``, ``--seeds -1``): after a
-    flag that takes a value, the next token is its value unless it is one of the known flags.
+    Refuses unknown flags, flags given twice (argparse would let the last one win) and empty
+    values. A value may start with ``-`` (``--negative -blurry``, ``--negative=-blurry``,
+    ``--seeds -1``): after a flag that takes a value, the next token is its value unless it is one
+    of the known flags. A flag typed with a typographic dash counts as the flag.
     """
     table = _option_table(options)
     values: dict[str, Any] = {}
@@ -186,7 +298,11 @@ def _parse(
     while index < len(tokens):
         token = tokens[index]
         index += 1
-        if ended or (index - 1) in quoted or not _is_flag(token):
+        if ended or (index - 1) in quoted:
+            words.append(token)
+            continue
+        token = _typed_flag(token, table)
+        if not _is_flag(token):
             words.append(token)
             continue
         if token == "--":
@@ -217,15 +333,19 @@ def _parse(
             value = inline
         else:
             following = tokens[index] if index < len(tokens) else None
-            if following is None or (
-                index not in quoted and (following == "--" or following.partition("=")[0] in table)
-            ):
+            if following is None or (index not in quoted and _names_flag(following, table)):
                 raise MagicUsageError(
                     f"%naive: {flag} needs a value ({option.metavar}), e.g. {flag}=VALUE "
                     "(that form also takes a value that starts with -)."
                 )
             value = following
             index += 1
+        if not value.strip():  # "-m ''" must not quietly mean "the default model"
+            default = " to use the default (NaiveMagics.model)" if option.dest == "model" else ""
+            raise MagicUsageError(
+                f"%naive: {flag} is empty. Give it a value ({option.metavar}), "
+                f"or leave {flag} out{default}."
+            )
         if option.repeatable:
             values[option.dest].append(value)
         else:
@@ -247,6 +367,13 @@ def _int(flag: str, text: str, low: int, high: int) -> int:
             f"%naive: {flag} must be an integer from {low} to {high}; got {text!r}."
         )
     return value
+
+
+def _integer(flag: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise MagicUsageError(f"%naive: {flag} must be an integer; got {text!r}.") from None
 
 
 def _float(flag: str, text: str, low: float, high: float) -> float:
@@ -279,7 +406,7 @@ def _generation(namespace: argparse.Namespace, words: Sequence[str]) -> Generate
         args.seed = _int("--seed", namespace.seed, 0, SEED_MAX)
     if namespace.seeds is not None:
         try:
-            args.seeds = parse_seed_values(namespace.seeds)
+            args.seeds = parse_seed_values(namespace.seeds.translate(_TO_HYPHEN))
         except SweepError as error:
             raise MagicUsageError(f"%naive: {error}") from None
     if namespace.num is not None:
@@ -292,23 +419,25 @@ def _generation(namespace: argparse.Namespace, words: Sequence[str]) -> Generate
                 f"(e.g. 768x512); got {namespace.size!r}."
             )
         params["image_size"] = size
-    for flag, text, key, integer, high in (
-        # the widest range any model takes; the model's own is checked by the validator
-        ("--steps", namespace.steps, "num_inference_steps", True, STEPS[1]),
-        ("--guidance", namespace.guidance, "guidance_scale", False, GUIDANCE[1]),
+    for flag, raw, key, integer, (low, high) in (
+        # steps: no range here. It depends on the model (FLUX Schnell 1-12, others 1-50), which
+        # may come from NaiveMagics.model or the served catalog: the validator checks it.
+        ("--steps", namespace.steps, "num_inference_steps", True, (-math.inf, math.inf)),
+        ("--guidance", namespace.guidance, "guidance_scale", False, GUIDANCE),
     ):
-        if text is None:
+        if raw is None:
             continue
+        text = raw.translate(_TO_HYPHEN)
         if is_value_list(text):
             try:
-                values = parse_number_values(text, flag=flag, integer=integer, low=0, high=high)
+                values = parse_number_values(text, flag=flag, integer=integer, low=low, high=high)
             except SweepError as error:
                 raise MagicUsageError(f"%naive: {error}") from None
             if len(values) > 1:
                 args.axes[key] = list(values)
                 continue
             text = str(values[0])
-        params[key] = _int(flag, text, 1, high) if integer else _float(flag, text, 0, high)
+        params[key] = _integer(flag, text) if integer else _float(flag, text, low, high)
     if namespace.format is not None:
         value = namespace.format.lower().replace("jpg", "jpeg")
         if value not in OUTPUT_FORMATS:
@@ -360,7 +489,8 @@ def parse_line(line: str, cell: str | None = None) -> Command:
     """Parse a ``%naive`` line (or the options line and body of a ``%%naive`` cell)."""
     tokens, quoted = _tokens(line)
     quoted_start = line.lstrip()[:1] in ("'", '"')
-    if cell is None and tokens and tokens[0] in SUBCOMMANDS and not quoted_start:
+    # any case: "%naive Models" is the subcommand, never a paid prompt
+    if cell is None and tokens and tokens[0].casefold() in SUBCOMMANDS and not quoted_start:
         return _subcommand(tokens[0], tokens[1:], {i - 1 for i in quoted if i})
     namespace = _parse(tokens, (*GENERATION_OPTIONS, *RUN_OPTIONS), "words", quoted)
     words = list(namespace.words)
@@ -370,21 +500,59 @@ def parse_line(line: str, cell: str | None = None) -> Command:
                 f"%%naive: the first line takes options only; put {' '.join(words)!r} "
                 "in the cell body with the rest of the prompt."
             )
-        words = [cell.strip()] if cell.strip() else []
+        body = _body_prompt(cell)
+        words = [body] if body else []
     args = _run_options(namespace, _generation(namespace, words))
     return Command("generate", generate=args)
 
 
-def _subcommand(name: str, rest: list[str], quoted: set[int]) -> Command:
+_LONG_FLAG = re.compile(r"^--[A-Za-z]")
+
+
+def _body_prompt(cell: str) -> str:
+    """The prompt of a ``%%naive`` body: comment lines left out, a line that starts with a flag
+    refused (the body is sent as it is, so a flag there would be paid for as prompt text)."""
+    table = _option_table((*GENERATION_OPTIONS, *RUN_OPTIONS))
+    kept = []
+    for line in cell.splitlines():
+        text = line.strip()
+        if text.startswith("#") and _is_comment_start(text, 0):
+            continue
+        first, _, rest = text.partition(" ")
+        typed = _typed_flag(first, table)
+        flag = typed.partition("=")[0]
+        if flag in table or _LONG_FLAG.match(flag):
+            unknown = "" if flag in table else f" ({flag} is not a %naive flag: see %naive help)"
+            raise MagicUsageError(
+                f"%%naive: flags go on the %%naive line, not in the cell body, which is the "
+                f"prompt: move {text!r} up (%%naive {f'{typed} {rest}'.rstrip()}){unknown}."
+            )
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _prompt_hint(typed: str) -> str:
+    return f" For a prompt that starts with {typed!r}, quote it or use --prompt."
+
+
+def _subcommand(typed: str, rest: list[str], quoted: set[int]) -> Command:
+    name = typed.casefold()
     if name in ("models", "status", "help", "login"):
         if rest:
-            raise MagicUsageError(f"%naive {name} takes no arguments; got {' '.join(rest)!r}.")
+            raise MagicUsageError(
+                f"%naive {name} takes no arguments; got {' '.join(rest)!r}." + _prompt_hint(typed)
+            )
         return Command(name)
     if name == "price":
         namespace = _parse(rest, GENERATION_OPTIONS, "words", quoted)
         return Command(name, generate=_generation(namespace, namespace.words))
     if name == "jobs":
-        namespace = _parse(rest, JOBS_OPTIONS, None)
+        namespace = _parse(rest, JOBS_OPTIONS, "words", quoted)
+        if namespace.words:
+            raise MagicUsageError(
+                f"%naive jobs: unexpected {' '.join(namespace.words)!r}; it takes --status and "
+                "--limit." + _prompt_hint(typed)
+            )
         status = namespace.status
         if status is not None and status not in JOB_STATUSES:
             raise MagicUsageError(
@@ -401,6 +569,7 @@ def _subcommand(name: str, rest: list[str], quoted: set[int]) -> Command:
     if len(ids) != 1:
         raise MagicUsageError(
             f"%naive {name} takes one job id, e.g. %naive {name} 1f0c...; see %naive jobs."
+            + (_prompt_hint(typed) if ids else "")
         )
     job_id = ids[0]
     if "/" in job_id or len(job_id) > 200:  # the client's rule: an id is one path segment
@@ -445,6 +614,12 @@ def help_text() -> str:
             "  %naive status                  backend, key set (yes/no), balance, store location",
             "  %naive login                   type the API key (never written into the notebook)",
             "  %naive help                    this text",
+            "",
+            "Writing a line: # after a space starts a comment (#1, C#, a quoted '#' are text).",
+            "In a %%naive body a line starting with # is a comment; flags go on the %%naive line.",
+            "A flag typed with an en or em dash (\u2013seed, \u2014seeds: autocorrect's --) is",
+            "that flag. A prompt that starts with a subcommand word (in any case) or with - is",
+            "quoted or given with --prompt. A flag's value may not be empty.",
             "",
             "Settings: %config NaiveMagics (e.g. %config NaiveMagics.model = 'fal-ai/flux/dev').",
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -94,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 def serve(args: argparse.Namespace) -> int:
     from naive_nb.local.config import ServerConfig
     from naive_nb.local.faults import Faults
-    from naive_nb.local.server import run_foreground
+    from naive_nb.local.server import listening_socket, run_foreground
 
     key = args.api_key or os.environ.get("NAIVE_LOCAL_API_KEY") or DEFAULT_LOCAL_KEY
     config = ServerConfig(
@@ -113,15 +114,42 @@ def serve(args: argparse.Namespace) -> int:
             idempotency=not args.no_idempotency,
         ),
     )
-    # a key the user chose is theirs and is never echoed; only the public default is named
-    shown = f"key {DEFAULT_LOCAL_KEY}" if key == DEFAULT_LOCAL_KEY else "key as given"
-    print(
-        f"naive-nb {__version__} local preview engine on http://{args.host}:{args.port} "
-        f"({shown}; set NAIVE_BASE_URL to this address to use it; Ctrl-C stops)",
-        flush=True,
-    )
-    run_foreground(config, args.host, args.port)
+    try:  # bound before the banner: a busy port is the only thing said
+        sock = listening_socket(args.host, args.port)
+    except OSError as error:
+        advice = {
+            errno.EADDRINUSE: "Stop what uses it, or pick another --port.",
+            errno.EACCES: "Pick a port from 1024 up with --port.",
+        }.get(error.errno or 0, "Check --host and --port.")
+        print(
+            f"naive-nb serve: cannot listen on {args.host}:{args.port}: "
+            f"{error.strerror or error}. {advice}",
+            file=sys.stderr,
+        )
+        return 1
+    print(banner(args.host, sock.getsockname()[1], key), flush=True)
+    try:
+        run_foreground(config, sock)
+    except KeyboardInterrupt:  # uvicorn has shut down gracefully and re-raised the Ctrl-C
+        print("naive-nb serve: stopped.", flush=True)
     return 0
+
+
+def banner(host: str, port: int, key: str) -> str:
+    """What to set to use this server: both variables, as the client needs both."""
+    address = f"[{host}]" if ":" in host else host
+    # a server listening on every interface is reached on loopback from this machine
+    reach = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(address, address)
+    # the local key is a test key and this is the server's own console; a key that looks like
+    # a hosted one, or is this shell's NAIVE_API_KEY, is someone's real key and never echoed
+    hosted = key.startswith("nv_sk_live_") or key == os.environ.get("NAIVE_API_KEY")
+    shown = "<the key you gave (not shown: it looks like a hosted key)>" if hosted else key
+    return (
+        f"naive-nb {__version__} local preview engine on http://{address}:{port} "
+        "(Ctrl-C stops it). To use it, set both:\n"
+        f"  export NAIVE_BASE_URL=http://{reach}:{port}\n"
+        f"  export NAIVE_API_KEY={shown}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,5 +1,5 @@
 """The embedded server's ASGI application: every route of the Naive images API (part A of
-`naive-api.md`) with the behaviour chosen in part B, plus `/files/...` for result images.
+`docs/api.md`) with the behaviour chosen in part B, plus `/files/...` for result images.
 
 Request handling order, outermost first: the request log, the connection-drop layer (for the
 "response lost" fault), then Starlette routing. Inside a /v1 route: injected latency, auth, rate
@@ -253,10 +253,14 @@ async def generate(request: Request, state: ServerState, tenant: Tenant) -> Resp
     num = int(data.get("num_images", 1))
     credits = price_credits(model, num)
     if tenant.balance < credits:
+        overdraft = tenant.overdraft  # a negative balance comes with its reason
+        balance = overdraft or f"the balance is {tenant.balance}"
         raise ApiError(
             "insufficient_credits",
-            f"This request needs {credits} credits; the balance is {tenant.balance}.",
-            "Buy credits or lower num_images.",
+            f"This request needs {credits} credits; {balance}.",
+            "Buy credits: the balance must cover a request before it is accepted."
+            if overdraft
+            else "Buy credits or lower num_images.",
             extra={
                 "required_credits": credits,
                 "balance": tenant.balance,

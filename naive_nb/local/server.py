@@ -4,6 +4,7 @@ the server logs no request lines and never a header, so no key can reach a log."
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import socket
@@ -20,13 +21,38 @@ from naive_nb.local.config import ServerConfig
 from naive_nb.local.faults import Faults
 
 STARTUP_TIMEOUT = 10.0
+# seconds `naive-nb serve` lets requests in flight finish after Ctrl-C (plus any injected latency)
+FOREGROUND_GRACE = 10.0
 
 
 def new_local_key() -> str:
     return "nv_sk_local_" + secrets.token_hex(12)
 
 
-def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` and listening; ``OSError`` if the address is taken.
+
+    Bound before anything is announced, so a busy port is an error up front, and listening at
+    once, so a client that connects before the server loop runs waits in the backlog.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto must say TCP: asyncio only sets TCP_NODELAY on accepted sockets that do, and
+    # without it every reply waits ~40 ms on Nagle + delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _uvicorn_config(
+    app: Any, host: str, port: int, log_level: str, grace: float = 1.0
+) -> uvicorn.Config:
     try:
         import httptools  # noqa: F401  (the faster parser, when installed)
 
@@ -44,7 +70,7 @@ def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.C
         log_level=log_level,
         log_config=None,
         server_header=False,
-        timeout_graceful_shutdown=1,
+        timeout_graceful_shutdown=max(1, math.ceil(grace)),
     )
 
 
@@ -55,12 +81,7 @@ class LocalServer:
     def __init__(self, config: ServerConfig, host: str = "127.0.0.1", port: int = 0) -> None:
         self.config = config
         app, self._state = create_app(config)
-        # proto must say TCP: asyncio only sets TCP_NODELAY on accepted sockets that do, and
-        # without it every reply waits ~40 ms on Nagle + delayed ACK
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._sock.bind((host, port))
+        self._sock = listening_socket(host, port)
         self.host, self.port = self._sock.getsockname()[:2]
         self._server = uvicorn.Server(_uvicorn_config(app, host, self.port, "error"))
         self._thread = threading.Thread(
@@ -194,7 +215,17 @@ def _env_float(name: str, default: float) -> float:
     return value
 
 
-def run_foreground(config: ServerConfig, host: str, port: int) -> None:
-    """Serve until interrupted (used by `naive-nb serve`)."""
+def run_foreground(config: ServerConfig, sock: socket.socket) -> None:
+    """Serve on ``sock`` (see `listening_socket`) until Ctrl-C or SIGTERM (`naive-nb serve`).
+
+    On the signal uvicorn stops accepting, lets each request in flight finish (up to
+    `FOREGROUND_GRACE` seconds plus the injected latency), ends the jobs, and then raises the
+    signal again: Ctrl-C ends in ``KeyboardInterrupt`` here, for the caller to end quietly.
+    """
     app, _ = create_app(config)
-    uvicorn.Server(_uvicorn_config(app, host, port, "warning")).run()
+    host, port = sock.getsockname()[:2]
+    grace = FOREGROUND_GRACE + config.faults.latency
+    try:
+        uvicorn.Server(_uvicorn_config(app, host, port, "warning", grace)).run(sockets=[sock])
+    finally:
+        sock.close()

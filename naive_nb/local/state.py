@@ -120,6 +120,22 @@ class Tenant:
     transactions: list[Transaction] = field(default_factory=list)
     period_end: float = field(default_factory=lambda: time.time() + 30 * 86400)
 
+    @property
+    def overdraft(self) -> str | None:
+        """The balance and why it is below zero, when it is; else None.
+
+        The hosted API's ledger allows it: credits are checked at submit and charged at
+        completion, so jobs that passed the check together can complete for more than was left.
+        A bare negative figure reads as a bug, so it always comes with this reason.
+        """
+        if self.balance >= 0:
+            return None
+        return (
+            f"the balance is {self.balance:g} credits: jobs accepted while it covered each of "
+            "them completed after it had run out, and were charged (credits are checked at "
+            "submit and charged on completion)"
+        )
+
     def charge(self, job: Job, credits: float) -> None:
         self.balance = round(self.balance - credits, 6)
         job.credits_used = credits
@@ -134,6 +150,7 @@ class Tenant:
         spent = -sum(t.amount for t in recent)
         return {
             "balance": self.balance,
+            **self._overdraft_note(),
             "tier": self.tier,
             "transactions": [t.to_json() for t in recent[:limit]],
             "summary": {
@@ -145,6 +162,10 @@ class Tenant:
             },
         }
 
+    def _overdraft_note(self) -> dict[str, str]:
+        overdraft = self.overdraft
+        return {"note": f"{overdraft[0].upper()}{overdraft[1:]}."} if overdraft else {}
+
     def status(self) -> dict[str, Any]:
         period_end = datetime.fromtimestamp(self.period_end, tz=timezone.utc)
         return {
@@ -152,6 +173,7 @@ class Tenant:
             "company": {"id": f"company-{self.name}", "name": "naive-nb local preview"},
             "credits": {
                 "balance": self.balance,
+                **self._overdraft_note(),
                 "tier": self.tier,
                 "period_end": (period_end + timedelta()).isoformat().replace("+00:00", "Z"),
             },

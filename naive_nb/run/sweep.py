@@ -100,9 +100,12 @@ def _expand(part: str, pick_random: Callable[[], int]) -> list[int]:
     end = _checked(int(found["end"]), part)
     if found["count"] is not None:
         return _evenly_spaced(start, end, int(found["count"]), part)
-    step = int(found["step"].replace(" ", "")) if found["step"] is not None else 0
-    if step == 0:
+    if found["step"] is None:
         step = 1 if end >= start else -1
+    else:
+        step = int(found["step"].replace(" ", ""))
+    if step == 0:  # never "one by one": (+0) is a typo, and each seed is a paid job
+        raise SweepError(f"--seeds item {part!r}: the step must not be 0; e.g. 1-10 (+2).")
     if (end - start) * step < 0:
         raise SweepError(f"--seeds item {part!r}: the step {step:+d} never reaches {end}.")
     return list(range(start, end + (1 if step > 0 else -1), step))
@@ -167,7 +170,9 @@ def parse_number_values(
             )
             continue
         step = float(found["step"].replace(" ", "")) if found["step"] is not None else 1.0
-        if step == 0 or (end - start) * step < 0:
+        if step == 0:
+            raise SweepError(f"{flag} item {part!r}: the step must not be 0; e.g. 4-12 (+4).")
+        if (end - start) * step < 0:
             raise SweepError(f"{flag} item {part!r}: the step never reaches {end:g}.")
         value = start
         while (value <= end + 1e-9) if step > 0 else (value >= end - 1e-9):

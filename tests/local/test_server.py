@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from naive_nb.local import LocalServer, serve_local
+from naive_nb.local import LocalServer, engine, serve_local
 from tests.conftest import CANARY_KEY
 
 PACKAGE = Path(__file__).resolve().parents[2] / "naive_nb"
@@ -84,6 +85,57 @@ def test_ledger_charges_completion_only_until_the_balance_runs_out(
         api.close()
 
 
+def test_an_overdrawn_balance_is_reported_with_its_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two jobs pass the submit check together (0.2 credits covers each 0.12) and are charged on
+    # completion, as on the hosted API: the balance ends at -0.04, and says why wherever it shows.
+    release = threading.Event()
+    render = engine._render_job
+
+    def held_render(job: Any) -> Any:
+        release.wait(30)  # no job completes before both are accepted
+        return render(job)
+
+    monkeypatch.setattr(engine, "_render_job", held_render)
+    with serve_local(api_key="k", balance=0.2, time_scale=0, rate_limit=None) as server:
+        api = httpx.Client(base_url=server.url, headers={"Authorization": "Bearer k"})
+        body = {"model": "fal-ai/flux/schnell", "input": {"prompt": "x"}}  # 0.12 credits
+        replies = [api.post("/v1/images/generate", json=body) for _ in range(2)]
+        assert [reply.status_code for reply in replies] == [202, 202]
+        release.set()
+        for reply in replies:
+            while api.get(f"/v1/jobs/{reply.json()['id']}").json()["status"] != "completed":
+                time.sleep(0.01)
+        reason = (
+            "the balance is -0.04 credits: jobs accepted while it covered each of them completed "
+            "after it had run out, and were charged (credits are checked at submit and charged "
+            "on completion)"
+        )
+        credits = api.get("/v1/status").json()["credits"]
+        assert credits["balance"] == -0.04
+        assert credits["note"] == f"T{reason[1:]}."
+        assert api.get("/v1/usage").json()["note"] == f"T{reason[1:]}."
+        refused = api.post("/v1/images/generate", json=body)
+        assert refused.status_code == 402
+        error = refused.json()["error"]
+        assert error["message"] == f"This request needs 0.12 credits; {reason}."
+        assert (
+            error["hint"] == "Buy credits: the balance must cover a request before it is accepted."
+        )
+        assert refused.json()["balance"] == -0.04 and refused.json()["required_credits"] == 0.12
+        api.close()
+
+
+def test_a_balance_that_is_not_overdrawn_has_no_note() -> None:
+    with serve_local(api_key="k", balance=0.2, time_scale=0) as server:
+        api = httpx.Client(base_url=server.url, headers={"Authorization": "Bearer k"})
+        assert "note" not in api.get("/v1/status").json()["credits"]
+        body = {"model": "fal-ai/flux/dev", "input": {"prompt": "x"}}  # 1.0 credit
+        error = api.post("/v1/images/generate", json=body).json()["error"]
+        assert error["message"] == "This request needs 1.0 credits; the balance is 0.2."
+        assert error["hint"] == "Buy credits or lower num_images."
+        api.close()
+
+
 def test_canary_key_reaches_no_log_line(
     api: httpx.Client,
     local_server: LocalServer,
@@ -124,7 +176,7 @@ with serve_local(api_key={CANARY_KEY!r}, time_scale=0) as s:
             assert CANARY_KEY.encode() not in path.read_bytes(), path
 
 
-def test_cli_serve_prints_one_line_and_serves(tmp_path: Path) -> None:
+def test_cli_serve_prints_its_address_and_serves(tmp_path: Path) -> None:
     port = _free_port()
     process = subprocess.Popen(
         [

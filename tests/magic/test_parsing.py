@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from naive_nb._magic_args import MagicUsageError, help_text, parse_line
@@ -162,3 +164,208 @@ def test_dash_refusals_say_how_to_write_it(line: str, needles: list[str]) -> Non
         parse_line(line)
     for needle in needles:
         assert needle in str(caught.value)
+
+
+# --- loose lines that used to send paid jobs (issue 7, item 8) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ("a cat --seeds '1-10 (+0)'", "--seeds item '1-10 (+0)': the step must not be 0"),
+        ("a cat --seeds '1-10 ( + 0 )'", "the step must not be 0"),
+        ("a cat --steps '1-4 (+0)'", "--steps item '1-4 (+0)': the step must not be 0"),
+        ("a cat --guidance '1-4 (+0)'", "--guidance item '1-4 (+0)': the step must not be 0"),
+    ],
+)
+def test_a_zero_step_is_refused_everywhere(line: str, needle: str) -> None:
+    with pytest.raises(MagicUsageError, match=re.escape(needle)):
+        parse_line(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "flag"),
+    [
+        ("a cat -m ''", "-m"),
+        ("a cat --model=", "--model"),
+        ("a cat --model ' '", "--model"),
+        ("a cat --negative ''", "--negative"),
+        ("a cat --size ''", "--size"),
+        ("a cat -p ''", "-p"),
+        ("--prompt '' --seed 1", "--prompt"),
+        ("price -m ''", "-m"),
+        ("jobs --status ''", "--status"),
+    ],
+)
+def test_an_empty_flag_value_is_refused(line: str, flag: str) -> None:
+    with pytest.raises(MagicUsageError) as caught:
+        parse_line(line)
+    assert f"{flag} is empty" in str(caught.value)
+    if flag in ("-m", "--model"):
+        assert "leave it out" not in str(caught.value)
+        assert f"leave {flag} out to use the default (NaiveMagics.model)" in str(caught.value)
+
+
+@pytest.mark.parametrize("dash", ["\u2013", "\u2014", "\u2212", "\u2010", "\u2011", "\uff0d"])
+def test_a_flag_typed_with_a_typographic_dash_is_that_flag(dash: str) -> None:
+    # what autocorrect makes of "--seed 1": the flag, not prompt text with a random seed
+    args = parse_line(f"a lighthouse {dash}seed 1").generate
+    assert (args.prompt, args.seed) == ("a lighthouse", 1)
+    args = parse_line(f"a lighthouse {dash}{dash}seeds 1{dash}4 {dash}n 2").generate
+    assert (args.prompt, args.seeds, args.params) == (
+        "a lighthouse",
+        [1, 2, 3, 4],
+        {"num_images": 2},
+    )
+    assert parse_line(f"a cat {dash}seed=7").generate.seed == 7
+    assert parse_line(f"a cat --steps 2{dash}8 --seed 1").generate.axes == {
+        "num_inference_steps": list(range(2, 9))
+    }
+
+
+def test_a_typographic_dash_that_names_no_flag_stays_text() -> None:
+    assert parse_line("a poster \u2014minimal --seed 1").generate.prompt == "a poster \u2014minimal"
+    assert parse_line("dawn \u2013 dusk --seed 1").generate.prompt == "dawn \u2013 dusk"
+    quoted = parse_line('a sign saying "\u2013seed" --seed 2').generate
+    assert (quoted.prompt, quoted.seed) == ("a sign saying \u2013seed", 2)
+    # the value of a flag that takes one, even when it looks like a flag after a typographic dash
+    assert parse_line("a cat --negative \u2013blurry").generate.params == {
+        "negative_prompt": "\u2013blurry"
+    }
+    with pytest.raises(MagicUsageError, match="--negative needs a value"):
+        parse_line("a cat --negative \u2013seed 1")
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("Models", "models"),
+        ("HELP", "help"),
+        ("Status", "status"),
+        ("Jobs", "jobs"),
+        ("Resume", "resume"),
+        ("LOGIN", "login"),
+        ("Get 1234-abcd", "get"),
+        ("Cancel 1234-abcd", "cancel"),
+    ],
+)
+def test_a_subcommand_word_in_any_case_is_the_subcommand(line: str, name: str) -> None:
+    assert parse_line(line).name == name
+
+
+@pytest.mark.parametrize(
+    ("line", "word"),
+    [
+        ("Models of cars", "Models"),
+        ("Status report", "Status"),
+        ("Help me", "Help"),
+        ("Jobs board", "Jobs"),
+        ("Resume of a designer", "Resume"),
+        ("Cancel culture poster", "Cancel"),
+    ],
+)
+def test_a_prompt_that_starts_with_a_subcommand_word_says_how_to_write_it(
+    line: str, word: str
+) -> None:
+    with pytest.raises(MagicUsageError) as caught:
+        parse_line(line)
+    assert f"For a prompt that starts with {word!r}, quote it or use --prompt." in str(caught.value)
+    assert parse_line(f'"{line}" --seed 1').generate.prompt == line
+    assert parse_line(f"--prompt {word} --seed 1").generate.prompt == word  # one word: --prompt
+
+
+@pytest.mark.parametrize(("model", "high"), [("fal-ai/flux/schnell", 12), ("fal-ai/flux/dev", 50)])
+def test_steps_ranges_are_left_to_the_model(model: str, high: int) -> None:
+    # no parse-time "1 to 50" that contradicts Schnell's 1-12: the validator, which knows each
+    # model's range, refuses out-of-range steps (tests/magic/test_loose_lines.py sends them)
+    for value in (0, high + 1, -3):
+        args = parse_line(f"a cat -m {model} --steps={value}").generate
+        assert args.params == {"num_inference_steps": value}
+    assert "1 to 50" not in help_text() and "Schnell 1-12, others 1-50" in help_text()
+    with pytest.raises(MagicUsageError, match="--steps must be an integer; got 'lots'"):
+        parse_line("a cat --steps lots")
+
+
+@pytest.mark.parametrize(
+    ("line", "prompt", "seeds"),
+    [
+        (
+            "a minimalist logo for a tech startup --seeds 1-4   # one job per seed",
+            "a minimalist logo for a tech startup",
+            [1, 2, 3, 4],
+        ),
+        ("a cat --seeds 1-2 ## note", "a cat", [1, 2]),
+        ("a cat --seeds 1-2 #", "a cat", [1, 2]),
+        ("a cat --seeds 1-2\t# tab then hash", "a cat", [1, 2]),
+        ("the #1 fan of C# --seeds 1-2", "the #1 fan of C#", [1, 2]),
+        ("a cat #cute --seeds 1-2", "a cat #cute", [1, 2]),
+        ('a sign saying "# 1" --seeds 1-2 # and a comment', "a sign saying # 1", [1, 2]),
+        ("a sign saying '#' --seeds 1-2", "a sign saying #", [1, 2]),
+        ("a fox's den --seeds 1-2  # the fox's", "a fox's den", [1, 2]),
+        ("the cats' toys --seeds 1-2 # note", "the cats' toys", [1, 2]),
+        ("a cat --seeds 1-2 # it's \"unbalanced", "a cat", [1, 2]),
+    ],
+)
+def test_a_trailing_comment_is_not_prompt_text(line: str, prompt: str, seeds: list[int]) -> None:
+    args = parse_line(line).generate
+    assert (args.prompt, args.seeds) == (prompt, seeds)
+
+
+def test_a_comment_after_a_subcommand_and_on_the_cell_line() -> None:
+    assert parse_line("models   # what is there").name == "models"
+    assert parse_line("jobs --limit 5 # recent").limit == 5
+    args = parse_line("--seeds 1-2   # two", "A logo\n").generate
+    assert (args.prompt, args.seeds) == ("A logo", [1, 2])
+    assert parse_line("# only a comment").generate.prompt == ""  # then: the empty-prompt error
+
+
+def test_apostrophes_inside_words_are_letters() -> None:
+    # shlex alone pairs the two apostrophes up as quotes and sends "a foxs den ... a cats toy"
+    line = "a fox's den and a cat's toy --seed 1"
+    assert parse_line(line).generate.prompt == "a fox's den and a cat's toy"
+    assert parse_line("'don't panic' --seed 1").generate.prompt == "don't panic"
+    assert parse_line("rock'n'roll --negative='it's dark'").generate.params == {
+        "negative_prompt": "it's dark"
+    }
+
+
+def test_a_cell_body_comment_line_is_left_out() -> None:
+    body = "# a note to self\nA minimalist logo\n  ## another\nfor a startup, #1 in C#\n"
+    args = parse_line("--seed 1", body).generate
+    assert args.prompt == "A minimalist logo\nfor a startup, #1 in C#"
+
+
+@pytest.mark.parametrize(
+    ("body", "needles"),
+    [
+        ("A logo\n--seeds 1-4\n", ["flags go on the %%naive line", "(%%naive --seeds 1-4)"]),
+        ("A logo\n-m fal-ai/flux/dev", ["flags go on the %%naive line", "(%%naive -m fal-ai"]),
+        ("--seed=3\nA logo", ["(%%naive --seed=3)"]),
+        ("A logo\n  \u2014seeds 1-4", ["(%%naive --seeds 1-4)"]),
+        ("A logo\n--no-safety", ["(%%naive --no-safety)"]),
+        ("A logo\n--ar 16:9", ["--ar is not a %naive flag"]),
+    ],
+)
+def test_flags_in_a_cell_body_are_refused(body: str, needles: list[str]) -> None:
+    with pytest.raises(MagicUsageError) as caught:
+        parse_line("", body)
+    for needle in needles:
+        assert needle in str(caught.value)
+
+
+def test_a_cell_body_may_still_use_dashes_as_text() -> None:
+    body = "A list:\n- red\n- blue\n\u2014 a quiet morning\nsee -m for more"
+    assert parse_line("--seed 1", body).generate.prompt == body
+
+
+def test_help_states_the_line_rules() -> None:
+    text = help_text()
+    for needle in (
+        "# after a space starts a comment",
+        "#1, C#",
+        "flags go on the %%naive line",
+        "en or em dash",
+        "in any case",
+        "may not be empty",
+    ):
+        assert needle in text

@@ -45,7 +45,7 @@ def test_random_seed_is_resolved_to_a_concrete_value() -> None:
         ("1,,2", "empty item"),
         ("a-b", "not understood"),
         ("1.5", "not understood"),
-        ("1-10 (+0)", None),  # step 0 means the default step: valid
+        ("1-10 (+0)", "the step must not be 0"),  # issue 7: never 10 paid jobs for a typo
         ("1-10 (-1)", "never reaches"),
         ("1-10 [0]", "at least 1"),
         (f"{SEED_MAX + 1}", "from 0 to"),
