@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from traitlets import Bool, Enum, Float, Int, Unicode
+from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, validate
 
 if TYPE_CHECKING:  # pragma: no cover
     from naive_nb._backend import Secret
@@ -83,6 +83,35 @@ class NaiveMagics(Magics):
         "widget, html, text or none.",
     ).tag(config=True)
 
+    @validate("store")
+    def _check_store(self, proposal: Any) -> str:
+        value: str = proposal["value"]
+        if not value.strip():  # "" would scatter files, cache and journal into the cwd
+            raise TraitError(f"NaiveMagics.store must be a directory path; got {value!r}.")
+        return value
+
+    @validate("model")
+    def _check_model(self, proposal: Any) -> str:
+        value: str = proposal["value"]
+        if not value.strip():
+            raise TraitError(f"NaiveMagics.model must be a model id; got {value!r}.")
+        return value
+
+    @validate("size")
+    def _check_size(self, proposal: Any) -> str:
+        from naive_nb._validation import IMAGE_SIZES
+
+        value: str = proposal["value"]
+        if value not in IMAGE_SIZES:  # sent as image_size by every cell without --size
+            raise TraitError(f"NaiveMagics.size must be one of {', '.join(IMAGE_SIZES)}.")
+        return value
+
+    def update_config(self, config: Any) -> None:
+        """``%config NaiveMagics.x = v``: an unknown name or a refused value fails the cell."""
+        from naive_nb._magic_config import apply_settings
+
+        apply_settings(self, config, super().update_config)
+
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)  # type: ignore[no-untyped-call]
         self._client: Client | None = None
@@ -108,9 +137,19 @@ class NaiveMagics(Magics):
 
         if isinstance(error, NaiveUsageError):
             raise error
-        message = str(error) if isinstance(error, _Short) else short_message(error)
-        if message is None or not self.short_errors:
-            raise error
+        if isinstance(error, _Short):
+            if not self.short_errors:  # the exception behind the words, never the private class
+                behind = error.__cause__ or error.__context__
+                if behind is not None:
+                    raise behind
+                failed = CellFailed(scrub(str(error), self._secrets()))
+                raise failed.with_traceback(error.__traceback__) from None
+            message = str(error)
+        else:
+            worded = short_message(error)
+            if worded is None or not self.short_errors:
+                raise error
+            message = worded
         raise NaiveUsageError(scrub(message, self._secrets())) from None
 
     def _secrets(self) -> list[str]:
@@ -279,6 +318,7 @@ class NaiveMagics(Magics):
         )
 
     def _cmd_generate(self, command: Command) -> NaiveResult:
+        from naive_nb._magic_errors import adopted, listing, repaired
         from naive_nb._progress_view import ProgressView
         from naive_nb.display.result import NaiveResult
         from naive_nb.run.events import Summary
@@ -317,14 +357,21 @@ class NaiveMagics(Magics):
                 sizes=self._sizes(),
                 order=[job.key for job in jobs],
             )
-            note = f"no --seed given, so seed {chosen} was chosen" if chosen is not None else ""
-            summary = self._summary(result, outcome.seconds, outcome.cached, note)
+            notes = [f"no --seed given, so seed {chosen} was chosen" if chosen is not None else ""]
+            notes.append(adopted(outcome.adopted) if outcome.adopted else "")
+            refetched = {r.damage.job_id for r in outcome.repairs if r.refetched}
+            cached = sum(
+                len(r.files) for r in result.records if r.from_cache and r.job_id not in refetched
+            )
+            summary = self._summary(result, outcome.seconds, cached, "; ".join(filter(None, notes)))
         finally:
             # always, also on a second Ctrl-C: the ticker thread must stop and the display end
             if summary is None:
                 summary = Summary(ok=False, seconds=view.elapsed, message="interrupted")
             if started or summary.ok:  # a cache hit (nothing started) still says so
                 view.finish(summary)
+        for repair in outcome.repairs:  # a damaged copy is never re-paid in silence
+            _show_notice(f"naive: {repaired(repair)}")
         self._publish(args.out, result)
         if result.failures:
             if result.records:
@@ -335,16 +382,19 @@ class NaiveMagics(Magics):
             plural = "s" if total > 1 else ""
             parts = []
             if failed:
-                reasons = "; ".join(f.message for f in failed[:3])
+                reasons = listing([f.message for f in failed], 3, "; ")
                 parts.append(f"{len(failed)} of {total} job{plural} failed: {reasons}")
             if running:  # each message says it is still running and how to collect it
-                parts.append("; ".join(f.message for f in running[:3]))
+                parts.append(listing([f.message for f in running], 3, "; "))
             raise _Short(sentence(". ".join(parts)))
         return result
 
     def _summary(self, result: NaiveResult, seconds: float, cached: int, note: str) -> Summary:
+        """How a run ended; ``cached`` counts images (as the summary's other counts do)."""
+        from naive_nb._magic_errors import listing
         from naive_nb.run.events import Summary
 
+        failures = [f.message for f in result.failures]
         return Summary(
             ok=result.ok,
             seconds=seconds,
@@ -352,7 +402,7 @@ class NaiveMagics(Magics):
             credits=result.credits,
             job_ids=tuple(result.job_ids) + tuple(f.job_id for f in result.failures if f.job_id),
             cached=cached,
-            message=note if result.ok else "; ".join(f.message for f in result.failures[:2]),
+            message=note if result.ok else listing(failures, 2, "; "),
             still_running=bool(result.failures) and all(f.still_running for f in result.failures),
         )
 
@@ -412,13 +462,15 @@ class NaiveMagics(Magics):
             )
             for job in jobs
         ]
-        pending = JobJournal(self._store().root).pending()
+        journal = JobJournal(self._store().root)
+        pending = journal.pending()
         notes = []
         if pending:
             ids = ", ".join(p.job_id for p in pending)
             notes.append(
                 f"Not yet collected into {self.store}: {ids}. Run %naive resume to collect them."
             )
+        notes.extend(_journal_damage(journal))
         title = f"Jobs ({command.status or 'all statuses'}, newest first)"
         return Table(title, ("id", "status", "progress", "model", "created"), rows, notes)
 
@@ -430,6 +482,7 @@ class NaiveMagics(Magics):
 
         client = self.client
         store = self._store()
+        journal = JobJournal(store.root)
         key_set = bool(self._api_key or os.environ.get("NAIVE_API_KEY"))
         try:
             credits = client.status().get("credits", {})
@@ -443,10 +496,10 @@ class NaiveMagics(Magics):
             ("naive-nb version", __version__),
             ("store", str(store.root.resolve())),
             ("cached requests", len(RequestCache(store).entries())),
-            ("jobs not yet collected", len(JobJournal(store.root).pending())),
+            ("jobs not yet collected", len(journal.pending())),
             ("offline mode", "on" if self.offline else "off"),
         ]
-        return Table("naive-nb status", ("", ""), rows)
+        return Table("naive-nb status", ("", ""), rows, _journal_damage(journal))
 
     def _cmd_login(self, command: Command) -> None:
         import getpass
@@ -489,7 +542,11 @@ class NaiveMagics(Magics):
         return Table(f"Job {job.id}", ("id", "status"), [(job.id, job.status)], [note])
 
     def _cmd_get(self, command: Command) -> Any:
+        from naive_nb.run.journal import JobJournal
+
         assert command.job_id is not None
+        for note in _journal_damage(JobJournal(self._store().root)):
+            _show_notice(f"naive: {note}")
         result = self._collect(command.job_id)
         self._publish(command.generate.out, result)
         return result
@@ -502,6 +559,8 @@ class NaiveMagics(Magics):
         from naive_nb.run.runner import journal_backend, sentence
 
         journal = JobJournal(self._store().root)
+        for note in _journal_damage(journal):
+            _show_notice(f"naive: {note}")
         pending = {p.job_id: p for p in journal.pending()}
         ids = [command.job_id] if command.job_id else list(pending)
         if not ids:
@@ -523,9 +582,12 @@ class NaiveMagics(Magics):
                 )
                 continue
             try:
-                results.append(self._collect(job_id))
+                results.append(self._collect(job_id, claims_only=True))
             except _Ended as ended:  # failed or cancelled: closed in the journal by _collect
-                rows.append((job_id, ended.status, ended.reason or "-"))
+                rows.append((job_id, ended.status, ended.reason))
+                continue
+            except _NotOurs as other:  # closed in the journal by _collect
+                rows.append((job_id, "not ours", other.detail))
                 continue
             except NotFoundError:  # closed in the journal by _collect
                 rows.append((job_id, "lost", f"{here} does not know this job (any more)"))
@@ -547,20 +609,27 @@ class NaiveMagics(Magics):
         if len(ids) == 1 and results:  # the result itself says it all (and `r = ...` works)
             return results[0]
         if command.job_id:  # the one job asked for could not be collected: the cell fails
-            raise _Short(sentence(f"Job {ids[0]}: {rows[0][1]}, {rows[0][2]}"))
-        closed = sum(1 for row in rows if row[1] in ("failed", "cancelled", "lost"))
+            _job, outcome, detail = rows[0]
+            raise _Short(sentence(f"Job {ids[0]}: {outcome}{', ' + detail if detail else ''}"))
+        closed = sum(1 for row in rows if row[1] in ("failed", "cancelled", "lost", "not ours"))
         notes = [f"{len(results)} collected, {closed} closed in the journal (not collectable)."]
         if len(results) + closed < len(rows):
             notes.append("The others stay journalled: %naive resume tries them again.")
         table = Table("Resume", ("job", "outcome", "detail"), rows, notes)
         return _Many([*results, table])
 
-    def _collect(self, job_id: str) -> NaiveResult:
+    def _collect(self, job_id: str, *, claims_only: bool = False) -> NaiveResult:
         """A finished job as a result: from the store if kept, else fetched, stored and shown.
 
         A journalled job that can never be collected (failed, cancelled, unknown to the server)
-        gets its final journal event here, so it is not listed as pending forever.
+        gets its final journal event here, so it is not listed as pending forever. The request
+        stored with it is the one this store sent (the journal has it); for a job journalled as
+        a claim (found after a lost submit reply), the claim its own record matches; for a job
+        this store never sent, the request rebuilt from the server's record, said to be so and
+        never cached. ``claims_only``: a claim matching no request of this store raises
+        :class:`_NotOurs` instead of being stored that way.
         """
+        from naive_nb._magic_errors import claim_unverified, damage_found, request_rebuilt
         from naive_nb.display.result import NaiveResult
         from naive_nb.errors import JobCancelled, JobFailed, NotFoundError
         from naive_nb.run.journal import JobJournal
@@ -569,11 +638,13 @@ class NaiveMagics(Magics):
         store = self._store()
         journal = JobJournal(store.root)
         entry = next((p for p in journal.pending() if p.job_id == job_id), None)
-        record = store.load(job_id)
+        record, damage = store.check(job_id)
         if record is not None:
             if entry is not None:  # stored, then the kernel died before the journal said so
                 journal.finished(job_id, "collected", "found in the store")
             return NaiveResult([record], sizes=self._sizes())
+        if damage is not None and damage.problem != "manifest_missing":
+            _show_notice(f"naive: {damage_found(damage)}; fetching it again from the server.")
         try:
             job = self.client.get(job_id)
         except NotFoundError:
@@ -604,17 +675,29 @@ class NaiveMagics(Magics):
             if entry is not None and job.status in ("failed", "cancelled"):
                 journal.finished(job_id, job.status, reason)
             raise _Ended(job_id, job.status, reason)
-        if entry is not None:
-            planned = PlannedJob(entry.model, entry.input)
-        else:  # not ours (another kernel, the CLI): rebuild the request from the reply
-            raw = job.result or {}
-            data: dict[str, Any] = {k: raw[k] for k in ("prompt", "seed") if k in raw}
-            planned = PlannedJob(job.model or self.model, data)
-        record = Runner(self.client, store, use_cache=self.cache).keep(planned, job)
+        runner = Runner(self.client, store, use_cache=self.cache)
+        sent = entry if entry is not None and entry.verified else journal.request_of(job_id)
+        record = None
+        if sent is not None:  # the request this store sent
+            record = runner.keep(PlannedJob(sent.model, sent.input), job)
+        elif entry is not None:  # a claim: stored as the request its record matches
+            record = runner.keep_claimed(entry, job)
+            if record is None and claims_only:
+                raise _NotOurs(job_id)
+        if record is None:  # never sent from here (another kernel, the CLI), or not a claim's
+            record = runner.keep_reconstructed(job)
+            _show_notice(f"naive: job {job_id[:8]}: {request_rebuilt(record.unknown)}")
+        elif record.request_source == "unverified":
+            _show_notice(f"naive: job {job_id[:8]}: {claim_unverified()}")
         result = NaiveResult([record], sizes=self._sizes())
         if view is not None:
             view.finish(self._summary(result, view.elapsed, 0, "collected"))
         return result
+
+
+class CellFailed(Exception):
+    """A ``%naive`` cell whose work failed with no other exception behind it (jobs of a run that
+    failed, a job that ended cancelled): what ``short_errors = False`` shows for those."""
 
 
 class _Short(Exception):
@@ -631,6 +714,17 @@ class _Ended(_Short):
         self.job_id = job_id
         self.status = status
         self.reason = reason
+
+
+class _NotOurs(_Short):
+    """A job journalled as a claim whose own record matches no request of this store."""
+
+    def __init__(self, job_id: str) -> None:
+        self.detail = (
+            "its prompt and seed match no request of this store (closed in the journal; "
+            f"%naive get {job_id} shows it anyway)"
+        )
+        super().__init__(f"Job {job_id}: {self.detail}.")
 
 
 class _Many:
@@ -692,6 +786,14 @@ def _feed(view: Any) -> Any:
         )
 
     return update
+
+
+def _journal_damage(journal: Any) -> list[str]:
+    """A note on the journal's damaged lines (skipped; the rest still counts), if any."""
+    from naive_nb._magic_errors import journal_damage
+
+    damaged = journal.read().damaged
+    return [journal_damage(journal.path, damaged)] if damaged else []
 
 
 def _failed_summary(error: BaseException, job_id: str) -> Summary:

@@ -63,21 +63,23 @@ def progress_bundle(state: ProgressState) -> dict[str, Any]:
 
 
 def summary_text(summary: Summary) -> str:
-    ids = ", ".join(_short(job_id) for job_id in summary.job_ids) or "-"
+    """One line: how the run ended. Counts are in images throughout; ``jobs`` lists the ids
+    (left out when the run got no job id, e.g. interrupted before any was accepted)."""
+    ids = ", ".join(_short(job_id) for job_id in summary.job_ids)
+    jobs = f" | jobs {ids}" if ids else ""
     if not summary.ok:
         # a job past the deadline has not failed: it runs on, and may still be charged
         state = "STILL RUNNING" if summary.still_running else "FAILED"
-        return (
-            f"naive {state} after {summary.seconds:.1f}s | jobs {ids} | {summary.message}".rstrip()
-        )
+        why = f" | {summary.message}" if summary.message else ""
+        return f"naive {state} after {summary.seconds:.1f}s{jobs}{why}"
     images = "image" if summary.images == 1 else "images"
-    all_cached = summary.cached and summary.cached == len(summary.job_ids)
-    if all_cached:  # nothing was sent: say so instead of timing a disk read
+    if summary.cached and summary.cached == summary.images:
+        # nothing was sent: say so instead of timing a disk read
         cost = f" ({summary.cached} from cache: 0 requests, 0 credits)"
     else:
         cached = f" ({summary.cached} from cache)" if summary.cached else ""
         cost = f"{cached} in {summary.seconds:.1f}s | {_credits(summary.credits)} credits"
-    text = f"naive done: {summary.images} {images}{cost} | jobs {ids}"
+    text = f"naive done: {summary.images} {images}{cost}{jobs}"
     return f"{text} | {summary.message}" if summary.message else text
 
 

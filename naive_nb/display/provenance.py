@@ -59,6 +59,9 @@ def output_metadata(
                 }
                 for f in r.files
             ],
+            # a request this store did not send (rebuilt from the server's record) says so
+            **({} if r.request_sent else {"request_source": r.request_source}),
+            **({} if r.request_sent else {"unknown_input": list(r.unknown)}),
         }
         for r in records
     ]

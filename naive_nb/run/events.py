@@ -54,7 +54,7 @@ class Summary:
     images: int = 0
     credits: float | None = None
     job_ids: Sequence[str] = field(default_factory=tuple)
-    cached: int = 0  # results served from disk, without a request
+    cached: int = 0  # images (not jobs) served from disk, without a request
     message: str = ""  # why it failed, or a note (e.g. "cancelled job ...")
     # not failed: every job left is still running on the server (deadline passed, contact lost)
     still_running: bool = False

@@ -15,6 +15,11 @@ from typing import Any
 from naive_nb._version import __version__
 
 MANIFEST_NAME = "manifest.json"
+#: where a record's request comes from: ``sent`` (exactly what this store sent; the only kind
+#: that gets a cache key), ``reconstructed`` (rebuilt from the server's job record, so partial),
+#: ``unverified`` (a job a lost submit may have created, which no field of its record could tie
+#: to one request of this store)
+REQUEST_SOURCES = ("sent", "reconstructed", "unverified")
 
 
 def sha256_of(data: bytes) -> str:
@@ -94,6 +99,9 @@ class JobRecord:
     files: tuple[StoredImage, ...] = ()
     version: str = __version__
     from_cache: bool = field(default=False, compare=False)
+    request_source: str = "sent"
+    #: input keys the server's record does not report (for a reconstructed request)
+    unknown: tuple[str, ...] = ()
 
     @property
     def seed(self) -> int | None:
@@ -103,9 +111,14 @@ class JobRecord:
             return seed
         return next((image.seed for image in self.files if image.seed is not None), None)
 
+    @property
+    def request_sent(self) -> bool:
+        """True when ``input`` is exactly the request this store sent (so it may be cached)."""
+        return self.request_source == "sent"
+
     def describe(self) -> dict[str, Any]:
         """The provenance of the job, without file hashes (what goes inside an image file)."""
-        return {
+        described = {
             "job_id": self.job_id,
             "model": self.model,
             "input": self.input,
@@ -117,6 +130,10 @@ class JobRecord:
             "completed": self.completed,
             "version": self.version,
         }
+        if not self.request_sent:  # a record of a request this store did not send says so
+            described["request_source"] = self.request_source
+            described["unknown_input"] = list(self.unknown)
+        return described
 
     def to_json(self, relative_to: Path | None = None) -> dict[str, Any]:
         return {**self.describe(), "files": [f.to_json(relative_to) for f in self.files]}
@@ -136,4 +153,6 @@ class JobRecord:
             completed=data.get("completed"),
             files=tuple(StoredImage.from_json(f, base, job_id) for f in data.get("files", ())),
             version=str(data.get("version", "")),
+            request_source=str(data.get("request_source", "sent")),
+            unknown=tuple(str(k) for k in data.get("unknown_input", ())),
         )

@@ -8,6 +8,12 @@ Layout (``root`` defaults to ``naive-results/`` in the working directory)::
 Provenance also goes inside each file (a PNG ``tEXt`` chunk or a JPEG comment), inserted without
 re-encoding, so the pixels stay byte-identical to what the server sent and a file copied out of
 the store still says how it was made.
+
+A record is only ever written with its files (a job with no images is refused: it is not a
+result), and only ever trusted while every file matches its sha256; :meth:`ResultStore.check`
+says what is wrong with one that does not (a :class:`Damage`, for the notebook layer to word).
+Several kernels may share one store: every file is written under a name of its own and moved
+into place with ``os.replace``, so no writer can see or clobber another's half-written file.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import uuid
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -38,6 +45,40 @@ class ImagePayload:
     seed: int | None
 
 
+#: what :meth:`ResultStore.check` may find wrong with a stored job
+DAMAGE_PROBLEMS = (
+    "manifest_missing",  # no manifest (the job's folder, or just its manifest, was deleted)
+    "manifest_unreadable",  # the manifest is not a record (garbled, truncated, edited)
+    "no_files",  # the record lists no image
+    "file_missing",  # a listed file is gone
+    "checksum",  # a listed file's bytes no longer match its sha256
+)
+
+
+class EmptyResult(ValueError):
+    """A job with no images offered to the store: never a result, never written."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} has no images to store")
+        self.job_id = job_id
+
+
+@dataclass(frozen=True)
+class Damage:
+    """What is wrong with a stored job: ``problem`` is one of :data:`DAMAGE_PROBLEMS`.
+
+    ``path`` is the manifest or the first bad file; ``seeds`` the seeds of the bad files (for a
+    manifest problem, the seed the request asked for when known); ``record`` the manifest's
+    record when it could be read.
+    """
+
+    job_id: str
+    problem: str
+    path: Path
+    seeds: tuple[int | None, ...] = ()
+    record: JobRecord | None = None
+
+
 class ResultStore:
     """Writes and reads finished jobs under ``root``."""
 
@@ -49,7 +90,12 @@ class ResultStore:
         return self.root / (safe or "job")
 
     def save(self, record: JobRecord, images: Sequence[ImagePayload]) -> JobRecord:
-        """Write the files and the manifest; return the record with its stored files."""
+        """Write the files and the manifest; return the record with its stored files.
+
+        Raises :class:`EmptyResult` for a job with no images (nothing is written).
+        """
+        if not images:
+            raise EmptyResult(record.job_id)
         directory = self.job_dir(record.job_id)
         directory.mkdir(parents=True, exist_ok=True)
         stamp = json.dumps(record.describe(), sort_keys=True, ensure_ascii=True)
@@ -59,7 +105,7 @@ class ResultStore:
             seed_part = f"-seed{image.seed}" if image.seed is not None else ""
             path = directory / f"{index + 1}{seed_part}.{extension}"
             data = with_provenance(image.data, image.content_type, stamp)
-            _write_atomic(path, data)
+            write_atomic(path, data)
             stored.append(
                 StoredImage(
                     path=path,
@@ -74,20 +120,53 @@ class ResultStore:
             )
         saved = replace(record, files=tuple(stored))
         manifest = json.dumps(saved.to_json(relative_to=directory), indent=2, sort_keys=True)
-        _write_atomic(directory / MANIFEST_NAME, manifest.encode())
+        write_atomic(directory / MANIFEST_NAME, manifest.encode())
         return saved
 
     def load(self, job_id: str, *, verify: bool = True) -> JobRecord | None:
-        """The stored record of ``job_id``, or None when absent or (with ``verify``) tampered."""
+        """The stored record of ``job_id``, or None when absent, empty or (with ``verify``)
+        damaged."""
+        if verify:
+            return self.check(job_id)[0]
+        record = self._read(self.job_dir(job_id))
+        return record if isinstance(record, JobRecord) and record.files else None
+
+    def check(self, job_id: str) -> tuple[JobRecord | None, Damage | None]:
+        """The stored record of ``job_id`` if it is whole, else what is wrong with it.
+
+        ``(record, None)``: every file is there and matches its sha256. ``(None, damage)``:
+        see :class:`Damage`; a job never stored here is ``manifest_missing``.
+        """
         directory = self.job_dir(job_id)
+        manifest = directory / MANIFEST_NAME
+        record = self._read(directory)
+        if record is None:
+            return None, Damage(job_id, "manifest_missing", manifest)
+        if not isinstance(record, JobRecord):
+            return None, Damage(job_id, "manifest_unreadable", manifest)
+        if not record.files:
+            return None, Damage(job_id, "no_files", manifest, (record.seed,), record)
+        bad = [(image, _problem(image)) for image in record.files]
+        bad = [(image, problem) for image, problem in bad if problem]
+        if bad:
+            seeds = tuple(image.seed for image, _ in bad)
+            first, problem = bad[0]
+            return None, Damage(job_id, problem, first.path, seeds, record)
+        return record, None
+
+    @staticmethod
+    def _read(directory: Path) -> JobRecord | str | None:
+        """The manifest's record; None when there is none; a reason when it cannot be read."""
         try:
-            data = json.loads((directory / MANIFEST_NAME).read_text())
-            record = JobRecord.from_json(data, directory)
-        except (OSError, ValueError, KeyError, TypeError):
+            raw = (directory / MANIFEST_NAME).read_bytes()
+        except FileNotFoundError:
             return None
-        if verify and not all(_intact(f) for f in record.files):
-            return None
-        return record
+        except OSError as error:
+            return str(error)
+        try:
+            return JobRecord.from_json(json.loads(raw.decode("utf-8")), directory)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            return str(error) or type(error).__name__
 
     def records(self) -> list[JobRecord]:
         if not self.root.is_dir():
@@ -98,18 +177,30 @@ class ResultStore:
         return [r for r in found if r is not None]
 
 
-def _intact(image: StoredImage) -> bool:
+def _problem(image: StoredImage) -> str:
+    """Empty for a file that matches its sha256, else ``file_missing`` or ``checksum``."""
     try:
-        return sha256_of(image.path.read_bytes()) == image.sha256
+        data = image.path.read_bytes()
     except OSError:
-        return False
+        return "file_missing"
+    return "" if sha256_of(data) == image.sha256 else "checksum"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    # write-then-rename: a kernel killed mid-write never leaves a half file the cache would trust
-    temporary = path.with_name(f".{path.name}.part")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that no reader ever sees half of it, whatever else writes.
+
+    Write-then-rename: a kernel killed mid-write never leaves a half file the cache would trust.
+    The temporary name is this writer's own (process id and a random part), so two kernels
+    writing the same path at once each rename a whole file into place and neither loses its
+    temporary file to the other.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:12]}.part")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def with_provenance(data: bytes, content_type: str, text: str) -> bytes:

@@ -64,7 +64,14 @@ def test_get_shows_a_stored_job_and_fetches_an_unknown_one(
     job = client.submit("fal-ai/flux/schnell", {"prompt": "made elsewhere", "seed": 9})
     result = online.run(f"%naive get {job.id}")
     assert isinstance(result, NaiveResult)
-    assert result.records[0].input == {"prompt": "made elsewhere", "seed": 9}
+    # the request as the server's record reports it (never sent from here: not cached)
+    assert result.records[0].input == {
+        "prompt": "made elsewhere",
+        "seed": 9,
+        "num_images": 1,
+        "image_size": "square_hd",
+    }
+    assert result.records[0].request_source == "reconstructed"
     assert result.images[0].path.is_file()
 
 

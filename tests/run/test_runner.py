@@ -18,7 +18,7 @@ from naive_nb.run import runner as runner_module
 from naive_nb.run.cache import CacheMiss, RequestCache
 from naive_nb.run.events import ProgressState
 from naive_nb.run.journal import JobJournal
-from naive_nb.run.runner import RunInterrupted, Runner, plan
+from naive_nb.run.runner import PlannedJob, RunInterrupted, Runner, match_claims, plan
 from naive_nb.run.store import ResultStore
 from tests.conftest import CANARY_KEY
 
@@ -240,7 +240,7 @@ def test_notice_is_public() -> None:
         ("cancel_failed", "j-1", "Retry %naive cancel j-1"),
         ("not_sent", None, "no job was created"),
         ("not_created", None, "none was created"),
-        ("unknown", None, "idempotency key k-1"),
+        ("unknown", None, "could not tell whether a job was created"),
     ],
 )
 def test_every_interrupted_submit_outcome_is_worded_for_a_notebook(
@@ -253,3 +253,49 @@ def test_every_interrupted_submit_outcome_is_worded_for_a_notebook(
     text = interrupted_account(interrupt)
     assert phrase in text
     assert "client." not in text  # the notebook's own commands, not the Python API's
+    assert "idempotency" not in text  # a key the magic cannot pass is no advice
+
+
+def test_a_completed_job_without_images_is_never_stored_cached_or_closed(
+    client: Client, local_server: LocalServer, tmp_path: Path
+) -> None:
+    store = ResultStore(tmp_path)
+    jobs = plan("fal-ai/flux/schnell", {"prompt": "a fox", "image_size": "square"}, [1])
+    # the server names no image for the completed job (as a job-list item, or a broken reply)
+    empty = Runner(client, store, downloader=lambda job: []).run(jobs)
+    assert empty.records == []
+    (failure,) = empty.failures
+    assert failure.code == "no_images" and failure.still_running and failure.job_id
+    assert f"%naive resume {failure.job_id}" in failure.message
+    assert not store.job_dir(failure.job_id).exists()
+    assert RequestCache(store).get(jobs[0].key) is None
+    assert [p.job_id for p in JobJournal(tmp_path).pending()] == [failure.job_id]
+    # the same request again: its pending job is collected, not paid for a second time
+    again = Runner(client, store).run(jobs)
+    assert [r.job_id for r in again.records] == [failure.job_id]
+    assert [(a.job_id, a.reason) for a in again.adopted] == [(failure.job_id, "pending")]
+    assert sum(1 for r in local_server.request_log if r.method == "POST") == 1
+    assert JobJournal(tmp_path).pending() == []
+
+
+def test_a_claim_its_record_cannot_tell_apart_is_stored_unverified_and_never_cached(
+    client: Client, tmp_path: Path
+) -> None:
+    store = ResultStore(tmp_path)
+    base = {"prompt": "a fox", "image_size": "square", "num_images": 1, "seed": 5}
+    steps2 = PlannedJob("fal-ai/flux/schnell", {**base, "num_inference_steps": 2})
+    steps4 = PlannedJob("fal-ai/flux/schnell", {**base, "num_inference_steps": 4})
+    other_seed = PlannedJob("fal-ai/flux/schnell", {**base, "seed": 6})
+    job = client.wait(client.submit(steps2.model, steps2.input))
+    journal = JobJournal(tmp_path)
+    for claim in (steps2, steps4, other_seed):  # a lost submit of each named this job
+        journal.submitted(job.id, claim.model, claim.input, claim.key, "h", verified=False)
+    (entry,) = journal.pending()
+    # the record reports the prompt, seed, count and size, not the steps: two requests fit
+    matches, checked = match_claims(entry.requests, job)
+    assert checked and [m.cache_key for m in matches] == [steps2.key, steps4.key]
+    record = Runner(client, store).keep_claimed(entry, job)
+    assert record is not None and record.request_source == "unverified"
+    assert record.cache_key == "" and len(record.files) == 1
+    assert all(RequestCache(store).get(c.key) is None for c in (steps2, steps4, other_seed))
+    assert journal.pending() == []

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from naive_nb.run.cache import RequestCache, canonical_json, request_key
 from naive_nb.run.journal import JobJournal
 from naive_nb.run.records import JobRecord, sha256_of
-from naive_nb.run.store import ImagePayload, ResultStore, read_provenance
+from naive_nb.run.store import EmptyResult, ImagePayload, ResultStore, read_provenance
 
 
 def _encoded(fmt: str, colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
@@ -112,3 +114,98 @@ def test_journal_pending_until_a_final_event(tmp_path: Path) -> None:
     with journal.path.open("a") as handle:
         handle.write('{"event": "submitted", "job_id": "torn"')  # a crash mid-line
     assert [p.job_id for p in JobJournal(tmp_path).pending()] == ["b"]
+
+
+def test_the_store_refuses_a_job_with_no_images_and_never_serves_one(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path)
+    key = request_key("fal-ai/flux/schnell", {"prompt": "a fox", "seed": 42})
+    with pytest.raises(EmptyResult):
+        store.save(_record(key), [])
+    assert not store.job_dir("job-1").exists()
+    # a manifest with no files (as an older version wrote them) is no result either
+    directory = store.job_dir("job-2")
+    directory.mkdir(parents=True)
+    (directory / "manifest.json").write_text(json.dumps(_record(key, "job-2").to_json()))
+    (tmp_path / "_cache").mkdir()
+    (tmp_path / "_cache" / f"{key}.json").write_text(json.dumps({"job_id": "job-2"}))
+    assert store.load("job-2") is None and store.load("job-2", verify=False) is None
+    lookup = RequestCache(store).lookup(key)
+    assert lookup.record is None
+    assert lookup.damage is not None and lookup.damage.problem == "no_files"
+    RequestCache(store).put(_record(key, "job-3"))  # no files: never indexed
+    assert json.loads((tmp_path / "_cache" / f"{key}.json").read_text())["job_id"] == "job-2"
+
+
+def test_check_says_what_is_wrong_with_a_stored_job(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path)
+    png = ImagePayload(_encoded("PNG"), "image/png", 64, 48, 42)
+    for job_id in ("ok", "changed", "deleted", "garbled"):
+        store.save(_record(job_id=job_id), [png])
+    store.job_dir("changed").joinpath("1-seed42.png").write_bytes(b"changed")
+    store.job_dir("deleted").joinpath("1-seed42.png").unlink()
+    store.job_dir("garbled").joinpath("manifest.json").write_bytes(b'{"job_id": "gar\xff')
+    found = {job_id: store.check(job_id) for job_id in ("ok", "changed", "deleted", "garbled")}
+    assert found["ok"][0] is not None and found["ok"][1] is None
+    problems = {job_id: damage.problem for job_id, (_, damage) in found.items() if damage}
+    assert problems == {
+        "changed": "checksum",
+        "deleted": "file_missing",
+        "garbled": "manifest_unreadable",
+    }
+    changed = found["changed"][1]
+    assert changed is not None and changed.seeds == (42,) and changed.path.name == "1-seed42.png"
+    never = store.check("never")[1]
+    assert never is not None and never.problem == "manifest_missing"
+
+
+def test_a_deleted_cache_index_is_rebuilt_from_the_manifests(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path)
+    key = request_key("fal-ai/flux/schnell", {"prompt": "a fox", "seed": 42})
+    saved = store.save(_record(key), [ImagePayload(_encoded("PNG"), "image/png", 64, 48, 42)])
+    RequestCache(store).put(saved)
+    shutil.rmtree(tmp_path / "_cache")
+    hit = RequestCache(store).get(key)
+    assert hit is not None and hit.job_id == "job-1"
+    assert (tmp_path / "_cache" / f"{key}.json").is_file()  # the index entry is back
+    (tmp_path / "_cache" / f"{key}.json").write_bytes(b"\x00garbled")
+    assert RequestCache(store).get(key) is not None
+    assert RequestCache(store).entries() == [key]
+
+
+def test_a_damaged_journal_line_is_skipped_and_counted(tmp_path: Path) -> None:
+    journal = JobJournal(tmp_path)
+    journal.submitted("a", "m", {"prompt": "x"}, "ka")
+    with journal.path.open("ab") as handle:
+        handle.write(b'{"event": "collected", "job_id": "a\xff"}\n')  # one bad byte
+        handle.write(b"[1, 2]\n")  # JSON, but not an entry
+    journal.submitted("b", "m", {"prompt": "y"}, "kb")
+    reading = journal.read()
+    assert reading.damaged == (2, 3)
+    assert [p.job_id for p in journal.pending()] == ["a", "b"]
+
+
+def test_an_entry_after_a_torn_line_is_not_lost(tmp_path: Path) -> None:
+    journal = JobJournal(tmp_path)
+    journal.submitted("a", "m", {"prompt": "x"}, "ka")
+    with journal.path.open("ab") as handle:
+        handle.write(b'{"event": "submitted", "job_id": "torn"')  # a crash mid-line
+    journal.finished("a", "collected")
+    journal.submitted("b", "m", {"prompt": "y"}, "kb")
+    assert [p.job_id for p in journal.pending()] == ["b"]
+    assert journal.read().damaged == (2,)
+
+
+def test_claims_on_a_job_merge_and_never_reopen_or_outrank(tmp_path: Path) -> None:
+    journal = JobJournal(tmp_path)
+    journal.submitted("x", "m", {"prompt": "p", "seed": 1}, "k1", "h", verified=False)
+    journal.submitted("x", "m", {"prompt": "p", "seed": 2}, "k2", "h", verified=False)
+    (pending,) = journal.pending()
+    assert not pending.verified and [c.cache_key for c in pending.requests] == ["k1", "k2"]
+    journal.submitted("y", "m", {"prompt": "p", "seed": 3}, "k3", "h")
+    journal.submitted("y", "m", {"prompt": "p", "seed": 1}, "k1", "h", verified=False)
+    journal.finished("x", "collected")
+    journal.submitted("x", "m", {"prompt": "p", "seed": 4}, "k4", "h", verified=False)
+    (only,) = journal.pending()  # a claim never reopens x, nor outranks y's own submit
+    assert only.job_id == "y" and only.verified and only.cache_key == "k3"
+    assert [c.cache_key for c in only.requests] == ["k3"]
+    assert journal.request_of("y") is not None and journal.request_of("x") is None
