@@ -1,10 +1,10 @@
 """Polling benchmark: naive-nb's estimate-paced poller vs fixed-interval pollers.
 
 Peer SDKs poll job status at a fixed interval (0.1 s, 0.5 s or 2 s). naive-nb paces its polls by
-the job's ``estimated_seconds`` (see ``naive_nb/_polling.py``). This script runs the same mix of
-jobs on the embedded server for each poller, one poller after the other, in one run. Jobs last
-their model's real estimate +-20 % (time_scale 1: FLUX Schnell ~5 s, FLUX Dev ~10 s), so a run
-takes about a minute.
+the job's ``estimated_seconds`` (see ``naive_nb/client/_polling.py``). This script runs the
+same mix of jobs on the embedded server for each poller, one poller after the other, in one run.
+Jobs last their model's real estimate +-20 % (time_scale 1: FLUX Schnell ~5 s, FLUX Dev ~10 s),
+so a run takes about a minute.
 
 For each poller it prints status requests per job (counted by the server) and the
 completion-detection lag: the time from the job's ``completed_at`` (server clock) to the moment

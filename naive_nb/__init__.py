@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from naive_nb._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real names
-    from naive_nb._async_client import AsyncClient
-    from naive_nb._client import Client
-    from naive_nb._polling import PollSchedule
-    from naive_nb._retry import RetryPolicy
-    from naive_nb._types import GeneratedImage, Job, ModelInfo, Notice, Price, Result
+    from naive_nb.client._async import AsyncClient
+    from naive_nb.client._polling import PollSchedule
+    from naive_nb.client._retry import RetryPolicy
+    from naive_nb.client._sync import Client
+    from naive_nb.client._types import GeneratedImage, Job, ModelInfo, Notice, Price, Result
     from naive_nb.errors import (
         APIConnectionError,
         APIError,
@@ -48,16 +48,16 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real n
 _LAZY: dict[str, str] = {
     "serve_local": "naive_nb.local",
     "LocalServer": "naive_nb.local",
-    "Client": "naive_nb._client",
-    "AsyncClient": "naive_nb._async_client",
-    "Job": "naive_nb._types",
-    "Result": "naive_nb._types",
-    "GeneratedImage": "naive_nb._types",
-    "ModelInfo": "naive_nb._types",
-    "Notice": "naive_nb._types",
-    "Price": "naive_nb._types",
-    "RetryPolicy": "naive_nb._retry",
-    "PollSchedule": "naive_nb._polling",
+    "Client": "naive_nb.client._sync",
+    "AsyncClient": "naive_nb.client._async",
+    "Job": "naive_nb.client._types",
+    "Result": "naive_nb.client._types",
+    "GeneratedImage": "naive_nb.client._types",
+    "ModelInfo": "naive_nb.client._types",
+    "Notice": "naive_nb.client._types",
+    "Price": "naive_nb.client._types",
+    "RetryPolicy": "naive_nb.client._retry",
+    "PollSchedule": "naive_nb.client._polling",
     "NaiveError": "naive_nb.errors",
     "APIError": "naive_nb.errors",
     "ValidationError": "naive_nb.errors",
@@ -139,6 +139,6 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Entry point of ``%load_ext naive_nb``: registers ``%naive`` / ``%%naive``."""
-    from naive_nb.magic import load_ipython_extension as _load
+    from naive_nb.notebook.magics import load_ipython_extension as _load
 
     _load(ipython)

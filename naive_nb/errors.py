@@ -39,7 +39,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from naive_nb._types import Job, Price
+    from naive_nb.client._types import Job, Price
 
 __all__ = [
     "APIConnectionError",

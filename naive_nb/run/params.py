@@ -1,6 +1,6 @@
 """Turning what a user typed into request values, and the problems found while planning a run.
 
-Checking a request against a model is not done here: the client's :mod:`naive_nb._validation`
+Checking a request against a model is not done here: the client's :mod:`naive_nb.client._validation`
 is the one validator and holds the one documented catalog, so the magic refuses exactly what
 ``Client.submit`` would refuse, before anything is sent.
 """
@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from naive_nb._validation import image_dimensions
+from naive_nb.client._validation import image_dimensions
 
 
 class InputProblem(ValueError):

@@ -45,7 +45,7 @@ from naive_nb.run.records import JobRecord
 from naive_nb.run.store import Damage, EmptyResult, ImagePayload, ResultStore
 
 if TYPE_CHECKING:  # pragma: no cover
-    from naive_nb._types import GeneratedImage, Job, Notice
+    from naive_nb.client._types import GeneratedImage, Job, Notice
 
 LOCAL_ENGINE = "naive-nb local preview"
 ProgressCallback = Callable[[ProgressState], None]

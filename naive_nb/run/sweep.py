@@ -17,7 +17,7 @@ import re
 import secrets
 from collections.abc import Callable
 
-from naive_nb._validation import RANDOM_SEED_LIMIT, SEED_MAX
+from naive_nb.client._validation import RANDOM_SEED_LIMIT, SEED_MAX
 
 __all__ = [
     "MAX_SWEEP",

@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from naive_nb import _backend
-from naive_nb._async_client import AsyncClient
-from naive_nb._client import Client
-from naive_nb._polling import PollSchedule
-from naive_nb._retry import RetryPolicy
+from naive_nb.client import _backend
+from naive_nb.client._async import AsyncClient
+from naive_nb.client._polling import PollSchedule
+from naive_nb.client._retry import RetryPolicy
+from naive_nb.client._sync import Client
 from naive_nb.local import LocalServer
 
 T = TypeVar("T")

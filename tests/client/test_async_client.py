@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from naive_nb._async_client import AsyncClient
-from naive_nb._polling import PollSchedule
-from naive_nb._types import Job
+from naive_nb.client._async import AsyncClient
+from naive_nb.client._polling import PollSchedule
+from naive_nb.client._types import Job
 from naive_nb.errors import (
     APIConnectionError,
     APITimeoutError,

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from naive_nb import _backend
-from naive_nb._async_client import AsyncClient
-from naive_nb._backend import HOSTED_URL, Secret, resolve_backend
-from naive_nb._client import Client
+from naive_nb.client import _backend
+from naive_nb.client._async import AsyncClient
+from naive_nb.client._backend import HOSTED_URL, Secret, resolve_backend
+from naive_nb.client._sync import Client
 
 from ..conftest import CANARY_KEY
 

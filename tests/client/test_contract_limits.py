@@ -1,7 +1,7 @@
 """The client refuses, before sending, every request body the embedded server's rules refuse.
 
-The client states the contract's limits on its own (``naive_nb._validation``, no import of the
-server). This test walks the server's catalog: for every model it lists and every key it takes,
+The client states the contract's limits on its own (``naive_nb.client._validation``, no import of
+the server). This test walks the server's catalog: for every model it lists and every key it takes,
 bad values of every kind and a few good ones; whenever ``validate_generate`` refuses a body the
 client must refuse it too, naming the same field, and a body the server takes the client takes.
 """
@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from naive_nb._client import Client
-from naive_nb._types import ModelInfo
-from naive_nb._validation import (
+from naive_nb.client._sync import Client
+from naive_nb.client._types import ModelInfo
+from naive_nb.client._validation import (
     steps_range,
     validate_input,
     validate_model,

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from naive_nb import errors
-from naive_nb._async_client import AsyncClient
-from naive_nb._types import Price
+from naive_nb.client._async import AsyncClient
+from naive_nb.client._types import Price
 
 from .conftest import FakeAPI, error
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from naive_nb._async_client import AsyncClient
-from naive_nb._client import Client
-from naive_nb._retry import RetryPolicy
+from naive_nb.client._async import AsyncClient
+from naive_nb.client._retry import RetryPolicy
+from naive_nb.client._sync import Client
 from naive_nb.errors import (
     APIConnectionError,
     APITimeoutError,

@@ -13,9 +13,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from naive_nb import _async_client
-from naive_nb._async_client import AsyncClient
-from naive_nb._client import Client
+from naive_nb.client import _async as _async_client
+from naive_nb.client._async import AsyncClient
+from naive_nb.client._sync import Client
 from naive_nb.local import serve_local
 
 from ..conftest import CANARY_KEY

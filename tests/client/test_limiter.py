@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from naive_nb._limiter import Gate, Limiter
+from naive_nb.client._limiter import Gate, Limiter
 
 
 def test_a_429_pauses_everyone_then_one_probe_goes_first() -> None:

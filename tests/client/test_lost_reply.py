@@ -14,9 +14,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from naive_nb._async_client import AsyncClient
-from naive_nb._client import Client
-from naive_nb._types import TERMINAL, Job
+from naive_nb.client._async import AsyncClient
+from naive_nb.client._sync import Client
+from naive_nb.client._types import TERMINAL, Job
 from naive_nb.errors import JobResultMissing
 from naive_nb.local import Faults, LocalServer, serve_local
 

@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from naive_nb._polling import PollSchedule
+from naive_nb.client._polling import PollSchedule
 
 
 def simulate(

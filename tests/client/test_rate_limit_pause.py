@@ -11,11 +11,11 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from naive_nb._async_client import AsyncClient
-from naive_nb._client import Client
-from naive_nb._limiter import Gate, parse_reset
-from naive_nb._retry import RetryPolicy
-from naive_nb._types import Notice
+from naive_nb.client._async import AsyncClient
+from naive_nb.client._limiter import Gate, parse_reset
+from naive_nb.client._retry import RetryPolicy
+from naive_nb.client._sync import Client
+from naive_nb.client._types import Notice
 from naive_nb.errors import RateLimitError
 
 from .conftest import FakeAPI

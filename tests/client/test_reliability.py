@@ -10,10 +10,10 @@ from collections import Counter
 
 import pytest
 
-from naive_nb._async_client import AsyncClient
-from naive_nb._client import Client
-from naive_nb._retry import RetryPolicy
-from naive_nb._types import Job
+from naive_nb.client._async import AsyncClient
+from naive_nb.client._retry import RetryPolicy
+from naive_nb.client._sync import Client
+from naive_nb.client._types import Job
 from naive_nb.errors import SubmissionOutcomeUnknown
 from naive_nb.local import Faults, LocalServer, serve_local
 

@@ -6,7 +6,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from naive_nb._retry import (
+from naive_nb.client._retry import (
     Action,
     Failure,
     Kind,

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from naive_nb._client import Client, LoopThread
-from naive_nb._types import Job
+from naive_nb.client._sync import Client, LoopThread
+from naive_nb.client._types import Job
 from naive_nb.local import LocalServer
 
 from .conftest import run_in_fresh_thread

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from naive_nb._async_client import AsyncClient
-from naive_nb._types import ModelInfo
-from naive_nb._validation import (
+from naive_nb.client._async import AsyncClient
+from naive_nb.client._types import ModelInfo
+from naive_nb.client._validation import (
     DOCUMENTED_MODELS,
     RANDOM_SEED_LIMIT,
     SEED_MAX,

@@ -12,7 +12,6 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from naive_nb._progress_view import ProgressView
 from naive_nb.display.grid import (
     LOCAL_PREVIEW_LABEL,
     GridLayout,
@@ -23,6 +22,7 @@ from naive_nb.display.grid import (
 )
 from naive_nb.display.progress import progress_bundle, progress_text, summary_bundle
 from naive_nb.display.provenance import output_metadata
+from naive_nb.notebook.progress import ProgressView
 from naive_nb.run.events import ProgressState, Summary
 from naive_nb.run.records import JobRecord, StoredImage
 

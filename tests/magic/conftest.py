@@ -16,9 +16,9 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import CapturedIO, capture_output
 
-from naive_nb._client import Client
+from naive_nb.client._sync import Client
 from naive_nb.local import LocalServer
-from naive_nb.magic import NaiveMagics
+from naive_nb.notebook.magics import NaiveMagics
 from tests.conftest import CANARY_KEY
 
 

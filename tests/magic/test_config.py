@@ -14,9 +14,9 @@ from IPython.utils.capture import capture_output
 from traitlets import TraitError
 from traitlets.config import Config
 
-from naive_nb._magic_config import SettingRefused
 from naive_nb.local import LocalServer, serve_local
-from naive_nb.magic import CellFailed, NaiveMagics
+from naive_nb.notebook.config import SettingRefused
+from naive_nb.notebook.magics import CellFailed, NaiveMagics
 from naive_nb.run.runner import RunInterrupted
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell
@@ -119,7 +119,7 @@ def test_short_errors_off_shows_a_failed_run_as_a_public_error(
 ) -> None:
     online.run("%config NaiveMagics.short_errors = False")
     error = _raised(online, "%naive a cat [fail] --seed 1")
-    assert type(error) is CellFailed  # public (naive_nb.magic.CellFailed), never _Short
+    assert type(error) is CellFailed  # public (naive_nb.notebook.magics.CellFailed), never _Short
     assert not type(error).__name__.startswith("_")
     (job,) = local_server.jobs()
     assert f"job {job['id']} failed" in str(error)

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from naive_nb._client import Client
-from naive_nb._magic_args import MagicUsageError
-from naive_nb._magic_errors import NaiveUsageError
-from naive_nb._retry import RetryPolicy
+from naive_nb.client._retry import RetryPolicy
+from naive_nb.client._sync import Client
 from naive_nb.errors import ValidationError
 from naive_nb.local import LocalServer, catalog, serve_local
+from naive_nb.notebook.args import MagicUsageError
+from naive_nb.notebook.messages import NaiveUsageError
 from naive_nb.run.journal import JobJournal
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell

@@ -226,7 +226,7 @@ def test_seeds_by_steps_is_an_xy_plot(online: TestingShell, local_server: LocalS
 
 
 def test_sweep_limits(online: TestingShell) -> None:
-    from naive_nb._magic_errors import NaiveUsageError
+    from naive_nb.notebook.messages import NaiveUsageError
 
     with pytest.raises(NaiveUsageError, match="At most two sweep axes"):
         online.run("%naive a fox --seeds 1-2 --steps 2,6 --guidance 1,2")
@@ -241,7 +241,7 @@ def test_sweep_limits(online: TestingShell) -> None:
 def test_without_a_key_the_embedded_server_is_announced_once_as_an_output_line(
     ip: TestingShell, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from naive_nb import _backend
+    from naive_nb.client import _backend
 
     monkeypatch.setenv("NAIVE_LOCAL_TIME_SCALE", "0.01")
     monkeypatch.setattr(_backend, "_local", None)  # as in a fresh kernel

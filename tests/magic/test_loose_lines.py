@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from naive_nb._magic_errors import NaiveUsageError
 from naive_nb.local import LocalServer
+from naive_nb.notebook.messages import NaiveUsageError
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell
 

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from IPython.utils.capture import capture_output
 
-from naive_nb._client import Client
-from naive_nb._magic_errors import NaiveUsageError, short_message
-from naive_nb._types import Job
+from naive_nb.client._sync import Client
+from naive_nb.client._types import Job
 from naive_nb.display.progress import summary_text
 from naive_nb.errors import SubmissionOutcomeUnknown
 from naive_nb.local import LocalServer, serve_local
+from naive_nb.notebook.messages import NaiveUsageError, short_message
 from naive_nb.run.cache import RequestCache
 from naive_nb.run.events import Summary
 from naive_nb.run.journal import LOCAL_BACKEND, JobJournal
@@ -118,7 +118,7 @@ def test_a_rerun_after_a_kernel_died_collects_the_journalled_job_and_refresh_pay
 def test_a_pending_job_of_an_embedded_server_that_died_is_lost_then_submitted(
     ip: TestingShell, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from naive_nb import _backend
+    from naive_nb.client import _backend
 
     monkeypatch.setenv("NAIVE_LOCAL_TIME_SCALE", "0.01")
     monkeypatch.setattr(_backend, "_local", None)  # as in a fresh kernel: a new embedded server

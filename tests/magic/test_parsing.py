@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from naive_nb._magic_args import MagicUsageError, help_text, parse_line
+from naive_nb.notebook.args import MagicUsageError, help_text, parse_line
 
 
 def test_every_documented_flag_maps_to_its_input_key() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from naive_nb._magic_args import parse_line
 from naive_nb.local import LocalServer
+from naive_nb.notebook.args import parse_line
 from tests.magic.conftest import TestingShell
 
 README = Path(__file__).resolve().parents[2] / "README.md"

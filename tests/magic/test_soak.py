@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from naive_nb._client import Client
-from naive_nb._magic_errors import NaiveUsageError
-from naive_nb._retry import RetryPolicy
+from naive_nb.client._retry import RetryPolicy
+from naive_nb.client._sync import Client
 from naive_nb.local import LocalServer, serve_local
+from naive_nb.notebook.messages import NaiveUsageError
 from naive_nb.run.cache import RequestCache
 from naive_nb.run.journal import JobJournal
 from naive_nb.run.records import sha256_of

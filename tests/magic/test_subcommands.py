@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from naive_nb._magic_errors import NaiveUsageError
 from naive_nb.display.result import NaiveResult
 from naive_nb.display.table import Table
 from naive_nb.local import LocalServer, serve_local
+from naive_nb.notebook.messages import NaiveUsageError
 from naive_nb.run.journal import LOCAL_BACKEND, JobJournal
 from naive_nb.run.runner import PlannedJob
 from tests.conftest import CANARY_KEY
@@ -76,7 +76,7 @@ def test_get_shows_a_stored_job_and_fetches_an_unknown_one(
 
 
 def test_get_of_an_unknown_id_is_a_short_error(online: TestingShell) -> None:
-    from naive_nb._magic_errors import NaiveUsageError
+    from naive_nb.notebook.messages import NaiveUsageError
 
     with pytest.raises(NaiveUsageError, match="404"):
         online.run("%naive get 00000000-0000-0000-0000-000000000000")
@@ -145,7 +145,7 @@ def test_login_asks_with_getpass_and_keeps_the_key_out_of_everything(
 def test_login_with_a_refused_key_keeps_the_previous_state(
     ip: TestingShell, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from naive_nb._magic_errors import NaiveUsageError
+    from naive_nb.notebook.messages import NaiveUsageError
 
     monkeypatch.setenv("NAIVE_BASE_URL", local_server.url)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "nv_sk_live_BAD")
@@ -180,7 +180,7 @@ def test_text_progress_is_one_rewritten_line_ending_in_the_summary(online: Testi
 
 
 def test_failed_run_progress_ends_red(online: TestingShell) -> None:
-    from naive_nb._magic_errors import NaiveUsageError
+    from naive_nb.notebook.messages import NaiveUsageError
 
     online.run("%config NaiveMagics.progress = 'html'")
     with pytest.raises(NaiveUsageError):
@@ -196,7 +196,7 @@ def test_widget_progress_is_replaced_by_the_summary(online: TestingShell) -> Non
 
 
 def test_auto_progress_picks_by_frontend() -> None:
-    from naive_nb._progress_view import detect_mode
+    from naive_nb.notebook.progress import detect_mode
 
     class Kernel:
         def __init__(self, metadata: dict[str, str]) -> None:

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from naive_nb._client import Client
-from naive_nb._types import Job, Notice
+from naive_nb.client._sync import Client
+from naive_nb.client._types import Job, Notice
 from naive_nb.errors import JobFailed
 from naive_nb.local import LocalServer
 from naive_nb.run import runner as runner_module

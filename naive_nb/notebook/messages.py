@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from IPython.core.error import UsageError
 
-from naive_nb._magic_args import MagicUsageError
+from naive_nb.notebook.args import MagicUsageError
 from naive_nb.run.cache import CacheMiss
 from naive_nb.run.params import InputProblem
 from naive_nb.run.store import EmptyResult

@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from naive_nb._types import ModelInfo
+from naive_nb.client._types import ModelInfo
 from naive_nb.errors import InvalidModelError, ValidationError
 
 __all__ = [

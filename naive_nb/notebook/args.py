@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from naive_nb._validation import (
+from naive_nb.client._validation import (
     GUIDANCE,
     IMAGE_SIZES,
     NUM_IMAGES,

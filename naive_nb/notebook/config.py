@@ -34,7 +34,7 @@ def allowed_values(name: str, trait: TraitType[Any, Any]) -> str:
     if name == "model":
         return "a model id such as 'fal-ai/flux/schnell' (%naive models lists them)"
     if name == "size":
-        from naive_nb._validation import IMAGE_SIZES
+        from naive_nb.client._validation import IMAGE_SIZES
 
         return f"one of {', '.join(repr(size) for size in IMAGE_SIZES)}"
     if isinstance(trait, Enum):

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from naive_nb._async_client import (
+from naive_nb.client._async import (
     DEFAULT_MODEL,
     DEFAULT_WAIT_TIMEOUT,
     AsyncClient,
@@ -34,8 +34,8 @@ from naive_nb._async_client import (
     ScheduleFactory,
     observed,
 )
-from naive_nb._retry import RetryPolicy
-from naive_nb._types import GeneratedImage, Job, ModelInfo, Price, Result
+from naive_nb.client._retry import RetryPolicy
+from naive_nb.client._types import GeneratedImage, Job, ModelInfo, Price, Result
 from naive_nb.errors import Interrupted
 
 __all__ = ["Client", "LoopThread"]

@@ -25,10 +25,11 @@ from typing import Any, TypeVar
 
 import httpx
 
-from naive_nb._backend import Backend, auth_advice, resolve_backend
-from naive_nb._limiter import NOTICE_MIN, Limiter, Throttled
-from naive_nb._polling import PollSchedule
-from naive_nb._retry import (
+from naive_nb._version import __version__
+from naive_nb.client._backend import Backend, auth_advice, resolve_backend
+from naive_nb.client._limiter import NOTICE_MIN, Limiter, Throttled
+from naive_nb.client._polling import PollSchedule
+from naive_nb.client._retry import (
     Action,
     Failure,
     Kind,
@@ -37,7 +38,7 @@ from naive_nb._retry import (
     may_have_created,
     parse_retry_after,
 )
-from naive_nb._types import (
+from naive_nb.client._types import (
     GeneratedImage,
     Job,
     ModelInfo,
@@ -47,13 +48,12 @@ from naive_nb._types import (
     as_dict,
     as_list,
 )
-from naive_nb._validation import (
+from naive_nb.client._validation import (
     image_dimensions,
     validate_input,
     validate_model,
     validate_values,
 )
-from naive_nb._version import __version__
 from naive_nb.errors import (
     APIConnectionError,
     APIError,

@@ -4,9 +4,10 @@ Load with ``%load_ext naive_nb`` or ``c.InteractiveShellApp.extensions = ["naive
 registers the magics and nothing else: no network, no files, and no httpx, Pillow or Starlette
 import (those wait for the first command that needs them).
 
-The layers below do the work: ``_magic_args`` parses, ``naive_nb.run`` plans, caches, journals
-and stores, ``naive_nb.display`` renders, the client talks to the API. This module wires them to
-IPython: configuration, progress display, errors that fail the cell, and the user namespace.
+The layers below do the work: ``naive_nb.notebook.args`` parses, ``naive_nb.run`` plans, caches,
+journals and stores, ``naive_nb.display`` renders, the client talks to the API. This module
+wires them to IPython: configuration, progress display, errors that fail the cell, and the user
+namespace.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, validate
 
 if TYPE_CHECKING:  # pragma: no cover
-    from naive_nb._backend import Secret
-    from naive_nb._client import Client
-    from naive_nb._magic_args import Command, GenerateArgs
-    from naive_nb._types import ModelInfo
+    from naive_nb.client._backend import Secret
+    from naive_nb.client._sync import Client
+    from naive_nb.client._types import ModelInfo
     from naive_nb.display.grid import GridSizes
     from naive_nb.display.result import NaiveResult
+    from naive_nb.notebook.args import Command, GenerateArgs
     from naive_nb.run.events import Summary
     from naive_nb.run.runner import PlannedJob, Runner
     from naive_nb.run.store import ResultStore
@@ -99,7 +100,7 @@ class NaiveMagics(Magics):
 
     @validate("size")
     def _check_size(self, proposal: Any) -> str:
-        from naive_nb._validation import IMAGE_SIZES
+        from naive_nb.client._validation import IMAGE_SIZES
 
         value: str = proposal["value"]
         if value not in IMAGE_SIZES:  # sent as image_size by every cell without --size
@@ -108,7 +109,7 @@ class NaiveMagics(Magics):
 
     def update_config(self, config: Any) -> None:
         """``%config NaiveMagics.x = v``: an unknown name or a refused value fails the cell."""
-        from naive_nb._magic_config import apply_settings
+        from naive_nb.notebook.config import apply_settings
 
         apply_settings(self, config, super().update_config)
 
@@ -124,7 +125,7 @@ class NaiveMagics(Magics):
     def naive(self, line: str = "", cell: str | None = None) -> Any:
         """Generate images, or run a subcommand. ``%naive help`` lists everything."""
         try:
-            from naive_nb._magic_args import parse_line
+            from naive_nb.notebook.args import parse_line
 
             command = parse_line(line, cell)
             return self._dispatch(command)
@@ -133,7 +134,7 @@ class NaiveMagics(Magics):
             raise  # _fail always raises; this keeps type checkers informed
 
     def _fail(self, error: Exception) -> None:
-        from naive_nb._magic_errors import NaiveUsageError, scrub, short_message
+        from naive_nb.notebook.messages import NaiveUsageError, scrub, short_message
 
         if isinstance(error, NaiveUsageError):
             raise error
@@ -165,8 +166,8 @@ class NaiveMagics(Magics):
     def client(self) -> Client:
         """The client, created on first use (this is when the embedded server may start)."""
         if self._client is None:
-            from naive_nb._backend import resolve_backend
-            from naive_nb._client import Client
+            from naive_nb.client._backend import resolve_backend
+            from naive_nb.client._sync import Client
 
             key = self._api_key.reveal() if self._api_key else None
             # resolved here first so the embedded server's one-line notice, if it starts now,
@@ -187,12 +188,12 @@ class NaiveMagics(Magics):
 
     def _served_model(self, model_id: str) -> ModelInfo:
         """The model as the server's catalog lists it (the client caches the catalog)."""
-        from naive_nb._validation import validate_model
+        from naive_nb.client._validation import validate_model
 
         return validate_model(model_id, self.client.models())
 
     def _progress_mode(self) -> str:
-        from naive_nb._progress_view import detect_mode
+        from naive_nb.notebook.progress import detect_mode
 
         return detect_mode(self.shell) if self.progress == "auto" else self.progress
 
@@ -207,13 +208,13 @@ class NaiveMagics(Magics):
         """Plan the jobs and check each with the client's validator, before any request.
 
         Returns the model, the jobs, the seed chosen for a request that gave none, and whether
-        the served catalog was used. One validator and one catalog: ``naive_nb._validation``.
+        the served catalog was used. One validator and one catalog: ``naive_nb.client._validation``.
         Its documented catalog answers without a request (offline mode; a cached re-run sends
         nothing); the server's catalog, which ``Client.submit`` checks against too and which may
         list models and parameters added since, is asked whenever it could disagree: an
         undocumented model, a request the documented catalog refuses, ``served=True``.
         """
-        from naive_nb._validation import documented_model
+        from naive_nb.client._validation import documented_model
         from naive_nb.errors import ValidationError
         from naive_nb.run.params import InputProblem
 
@@ -247,7 +248,7 @@ class NaiveMagics(Magics):
         placeholders: dict[str, Any] | None = None,
     ) -> tuple[list[PlannedJob], int | None]:
         """The jobs of a request for ``info``, each checked; and ``seed`` if it was used."""
-        from naive_nb._validation import validate_input
+        from naive_nb.client._validation import validate_input
         from naive_nb.run.params import InputProblem
         from naive_nb.run.runner import plan
         from naive_nb.run.sweep import MAX_SWEEP
@@ -318,9 +319,9 @@ class NaiveMagics(Magics):
         )
 
     def _cmd_generate(self, command: Command) -> NaiveResult:
-        from naive_nb._magic_errors import adopted, listing, repaired
-        from naive_nb._progress_view import ProgressView
         from naive_nb.display.result import NaiveResult
+        from naive_nb.notebook.messages import adopted, listing, repaired
+        from naive_nb.notebook.progress import ProgressView
         from naive_nb.run.events import Summary
         from naive_nb.run.runner import RunInterrupted, sentence
         from naive_nb.run.sweep import random_seed
@@ -391,7 +392,7 @@ class NaiveMagics(Magics):
 
     def _summary(self, result: NaiveResult, seconds: float, cached: int, note: str) -> Summary:
         """How a run ended; ``cached`` counts images (as the summary's other counts do)."""
-        from naive_nb._magic_errors import listing
+        from naive_nb.notebook.messages import listing
         from naive_nb.run.events import Summary
 
         failures = [f.message for f in result.failures]
@@ -407,13 +408,13 @@ class NaiveMagics(Magics):
         )
 
     def _brief(self, error: Exception) -> str:
-        from naive_nb._magic_errors import scrub, short_message
+        from naive_nb.notebook.messages import scrub, short_message
 
         return scrub(short_message(error) or f"{type(error).__name__}: {error}", self._secrets())
 
     # ------------------------------------------------------------------ subcommands
     def _cmd_help(self, command: Command) -> None:
-        from naive_nb._magic_args import help_text
+        from naive_nb.notebook.args import help_text
 
         print(help_text())
 
@@ -504,7 +505,7 @@ class NaiveMagics(Magics):
     def _cmd_login(self, command: Command) -> None:
         import getpass
 
-        from naive_nb._backend import Secret
+        from naive_nb.client._backend import Secret
 
         typed = getpass.getpass("Naive API key (hidden; kept in this kernel's memory only): ")
         key = Secret(typed.strip())
@@ -629,9 +630,9 @@ class NaiveMagics(Magics):
         never cached. ``claims_only``: a claim matching no request of this store raises
         :class:`_NotOurs` instead of being stored that way.
         """
-        from naive_nb._magic_errors import claim_unverified, damage_found, request_rebuilt
         from naive_nb.display.result import NaiveResult
         from naive_nb.errors import JobCancelled, JobFailed, NotFoundError
+        from naive_nb.notebook.messages import claim_unverified, damage_found, request_rebuilt
         from naive_nb.run.journal import JobJournal
         from naive_nb.run.runner import PlannedJob, Runner, backend_host, journal_backend
 
@@ -655,7 +656,7 @@ class NaiveMagics(Magics):
             raise
         view = None
         if not job.done:
-            from naive_nb._progress_view import ProgressView
+            from naive_nb.notebook.progress import ProgressView
 
             view = ProgressView(self._progress_mode())
             view.start()
@@ -790,7 +791,7 @@ def _feed(view: Any) -> Any:
 
 def _journal_damage(journal: Any) -> list[str]:
     """A note on the journal's damaged lines (skipped; the rest still counts), if any."""
-    from naive_nb._magic_errors import journal_damage
+    from naive_nb.notebook.messages import journal_damage
 
     damaged = journal.read().damaged
     return [journal_damage(journal.path, damaged)] if damaged else []
