@@ -17,9 +17,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from naive_nb.local import LocalServer
 
-__all__ = ["HOSTED_URL", "Backend", "Secret", "auth_advice", "resolve_backend"]
+__all__ = [
+    "HOSTED_URL",
+    "LOCAL_BACKEND",
+    "Backend",
+    "Secret",
+    "auth_advice",
+    "resolve_backend",
+    "scrub",
+]
 
 HOSTED_URL = "https://api.usenaive.ai"
+#: the backend label of the embedded server (``Backend.label``, ``AsyncClient.backend``)
+LOCAL_BACKEND = "local preview engine"
 
 _local: LocalServer | None = None
 _local_lock = threading.Lock()
@@ -45,6 +55,20 @@ class Secret:
         raise TypeError("the API key cannot be pickled")
 
 
+def scrub(value: Any, secret: Secret | None) -> Any:
+    """``value`` (text, or JSON made of dicts and lists) with the key replaced by ``***``."""
+    if secret is None:
+        return value
+    if isinstance(value, str):
+        key = secret.reveal()
+        return value.replace(key, "***") if key and key in value else value
+    if isinstance(value, dict):
+        return {k: scrub(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, secret) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Backend:
     base_url: str
@@ -60,7 +84,7 @@ class Backend:
     @property
     def label(self) -> str:
         if self.local:
-            return "local preview engine"
+            return LOCAL_BACKEND
         return "hosted" if self.base_url == HOSTED_URL else "custom"
 
 

@@ -25,17 +25,12 @@ from typing import Any, TypeVar
 
 import httpx
 
-from naive_nb.client._async import (
-    DEFAULT_MODEL,
-    DEFAULT_WAIT_TIMEOUT,
-    AsyncClient,
-    JobCallback,
-    NoticeCallback,
-    ScheduleFactory,
-    observed,
-)
+from naive_nb.client._async import AsyncClient
+from naive_nb.client._callbacks import JobCallback, NoticeCallback, observed
 from naive_nb.client._retry import RetryPolicy
 from naive_nb.client._types import GeneratedImage, Job, ModelInfo, Price, Result
+from naive_nb.client._validation import DEFAULT_MODEL
+from naive_nb.client._wait import DEFAULT_WAIT_TIMEOUT, ScheduleFactory
 from naive_nb.errors import Interrupted
 
 __all__ = ["Client", "LoopThread"]

@@ -8,10 +8,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from naive_nb.errors import ValidationError
+
 if TYPE_CHECKING:  # pragma: no cover
     from PIL.Image import Image
 
 __all__ = [
+    "JOB_STATUSES",
+    "LOCAL_ENGINE",
     "TERMINAL",
     "GeneratedImage",
     "Job",
@@ -21,11 +25,35 @@ __all__ = [
     "Result",
     "as_dict",
     "as_list",
+    "check_job_id",
     "parse_time",
+    "sniff_content_type",
 ]
 
+#: every status a job can have, in the order a job goes through them
+JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
 #: statuses after which a job never changes again
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
+#: what the embedded server puts in a job's ``result.engine``: its images are previews
+LOCAL_ENGINE = "naive-nb local preview"
+
+
+def check_job_id(job_id: str) -> str:
+    """``job_id`` if it can be a job id (one non-empty URL path segment, at most 200
+    characters), else :class:`ValidationError` naming the field ``job_id``."""
+    if not isinstance(job_id, str) or not job_id or "/" in job_id or len(job_id) > 200:
+        raise ValidationError(f"not a job id: {job_id!r}", field="job_id")
+    return job_id
+
+
+def sniff_content_type(data: bytes, declared: str | None) -> str:
+    """The MIME type of an image file: PNG and JPEG are told by their bytes, whatever a
+    server declared; anything else is the declared type without parameters."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    return (declared or "application/octet-stream").split(";")[0].strip()
 
 
 def parse_time(value: object) -> datetime | None:
@@ -193,11 +221,7 @@ class GeneratedImage:
     @property
     def format(self) -> str:
         """File extension matching the bytes: ``"png"`` or ``"jpeg"``."""
-        if self.data[:8] == b"\x89PNG\r\n\x1a\n":
-            return "png"
-        if self.data[:3] == b"\xff\xd8\xff":
-            return "jpeg"
-        return (self.content_type or "application/octet-stream").rsplit("/", 1)[-1]
+        return sniff_content_type(self.data, self.content_type).rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -221,7 +245,7 @@ class Result:
     @property
     def local_preview(self) -> bool:
         """True when the images come from naive-nb's embedded server, not the hosted API."""
-        return (self.job.result or {}).get("engine") == "naive-nb local preview"
+        return (self.job.result or {}).get("engine") == LOCAL_ENGINE
 
 
 @dataclass(frozen=True)

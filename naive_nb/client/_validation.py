@@ -1,7 +1,7 @@
 """Input checks run before anything is sent, against the model catalog the API itself serves.
 
 The catalog says which ``input`` keys a model takes (``key_params``); the value rules come from
-the contract (``naive-api.md``, and what the embedded server enforces: ``docs/client.md`` lists
+the contract (``docs/api.md``, and what the embedded server enforces: ``docs/client.md`` lists
 them). The block of constants below is the one place the client states the contract's limits;
 the parser, the run layer and the validator all read them from here. Errors are short, name the
 field and say what is allowed. The client never imports the embedded server's code: both follow
@@ -15,11 +15,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from naive_nb.client._types import ModelInfo
+from naive_nb.client._types import JOB_STATUSES, ModelInfo
 from naive_nb.errors import InvalidModelError, ValidationError
 
 __all__ = [
     "COLOR_CHANNEL",
+    "DEFAULT_MODEL",
     "DOCUMENTED_MODELS",
     "GUIDANCE",
     "IMAGE_SIZES",
@@ -40,7 +41,9 @@ __all__ = [
     "image_dimensions",
     "steps_range",
     "validate_input",
+    "validate_job_filter",
     "validate_model",
+    "validate_num_images",
     "validate_values",
 ]
 
@@ -73,12 +76,14 @@ COLOR_CHANNEL = (0, 255)  # ...each channel an integer in this range
 IMAGE_URL_SCHEMES = ("http://", "https://", "data:")
 
 _FLUX = ("prompt", "image_size", "num_images", "seed")
-#: The documented catalog (``naive-api.md``, ``GET /v1/images/models``). Used where a request to
+#: The model used when a call names none: the documented catalog's default.
+DEFAULT_MODEL = "fal-ai/flux/schnell"
+#: The documented catalog (``docs/api.md``, ``GET /v1/images/models``). Used where a request to
 #: the served catalog is not wanted: offline mode, and checking a cached re-run (zero requests).
 #: Whatever the server lists wins when it is asked (a model or parameter added later works).
 DOCUMENTED_MODELS: list[ModelInfo] = [
     ModelInfo(
-        "fal-ai/flux/schnell",
+        DEFAULT_MODEL,
         "FLUX Schnell (Fast)",
         key_params=(
             *_FLUX,
@@ -286,6 +291,30 @@ def _check_colors(value: Any) -> None:
         )
         if not fits:
             raise _bad(where, f"{where}[{index}] must be {shape}, got {_shown(colour)}")
+
+
+def validate_job_filter(status: str | None, limit: int) -> None:
+    """The arguments of a job listing (``AsyncClient.jobs``)."""
+    if status is not None and status not in JOB_STATUSES:
+        raise ValidationError(
+            f"status must be one of {', '.join(JOB_STATUSES)}, got {status!r}",
+            field="status",
+            allowed=list(JOB_STATUSES),
+        )
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise ValidationError(
+            f"limit must be an integer from 1 to 100, got {limit!r}", field="limit"
+        )
+
+
+def validate_num_images(num_images: int) -> None:
+    """A price request's image count (``AsyncClient.pricing``)."""
+    low, high = NUM_IMAGES
+    if not _is_int(num_images) or not low <= num_images <= high:
+        raise ValidationError(
+            f"num_images must be an integer from {low} to {high}, got {num_images!r}",
+            field="num_images",
+        )
 
 
 def image_dimensions(size: object) -> tuple[int, int] | None:

@@ -355,10 +355,10 @@ async def test_the_pace_of_a_model_is_learned_from_finished_jobs(
 
     fresh = Job.from_api({"id": "k", "status": "queued", "model": MODEL, "estimated_seconds": 5})
     async with mock_client(poll_schedule=None) as client:
-        assert client._schedule(fresh, 0.0).estimate == 5
+        assert client._pace.schedule(fresh, 0.0).estimate == 5
         for ran in (2, 3, 2):  # this server runs jobs faster than it estimates
-            client._learn_pace(finished(ran))
-        assert client._schedule(fresh, 0.0).estimate == pytest.approx(2.0)
+            client._pace.learn(finished(ran))
+        assert client._pace.schedule(fresh, 0.0).estimate == pytest.approx(2.0)
 
 
 async def test_an_unreadable_job_list_leaves_the_outcome_unknown(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from naive_nb.client import _async as _async_client
+from naive_nb.client import _submit as _async_client
 from naive_nb.client._async import AsyncClient
 from naive_nb.client._sync import Client
 from naive_nb.local import serve_local

@@ -1,0 +1,52 @@
+"""The facts other layers read from ``naive_nb.client``: each stated once, here."""
+
+from __future__ import annotations
+
+import pytest
+
+import naive_nb.client as client
+from naive_nb.errors import ValidationError
+
+
+def test_every_exported_name_resolves() -> None:
+    for name in client.__all__:
+        assert getattr(client, name) is not None, name
+
+
+@pytest.mark.parametrize("job_id", ["", "a/b", "x" * 201, None, 7])
+def test_check_job_id_refuses_what_cannot_be_one_path_segment(job_id: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        client.check_job_id(job_id)  # type: ignore[arg-type]
+    assert caught.value.field == "job_id"
+
+
+def test_check_job_id_returns_a_good_id() -> None:
+    assert client.check_job_id("1f0c-ab") == "1f0c-ab"
+    assert client.check_job_id("x" * 200) == "x" * 200
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "expected"),
+    [
+        (b"\x89PNG\r\n\x1a\n...", "image/jpeg", "image/png"),  # the bytes win
+        (b"\xff\xd8\xff\xe0...", None, "image/jpeg"),
+        (b"RIFF....WEBP", "image/webp; q=1", "image/webp"),
+        (b"??", None, "application/octet-stream"),
+    ],
+)
+def test_sniff_content_type(data: bytes, declared: str | None, expected: str) -> None:
+    assert client.sniff_content_type(data, declared) == expected
+
+
+def test_labels_match_what_the_embedded_server_reports() -> None:
+    from naive_nb.local import render  # the test may read the server; the client may not
+
+    assert client.LOCAL_ENGINE == render.ENGINE_LABEL
+    local = client.Backend("http://127.0.0.1:1", None, local=True)
+    assert local.label == client.LOCAL_BACKEND
+    assert client.Backend("http://127.0.0.1:1", None, local=False).label != client.LOCAL_BACKEND
+
+
+def test_the_default_model_is_the_documented_default() -> None:
+    default = client.documented_model(client.DEFAULT_MODEL)
+    assert default is not None and default.default
