@@ -4,19 +4,20 @@ Why a thread: a notebook already runs an event loop in the main thread, so ``asy
 be used there, and ``nest_asyncio`` (which patches asyncio process-wide) is ruled out. All sync
 clients share one daemon thread with its own loop; a call submits a coroutine to it and blocks.
 
-While blocked, the calling thread wakes every few tens of milliseconds, which gives it two jobs:
+While blocked, the calling thread waits on one queue, its inbox, which gives it two jobs:
 * run the caller's callbacks (``on_submitted``, ``on_update``) *in the calling thread*, so that
-  notebook output lands in the right cell; the coroutine waits for each callback to finish, so a
-  job id is journaled before polling starts;
-* receive Ctrl-C: a ``KeyboardInterrupt`` lands in the calling thread, which then cancels the
-  coroutine on the loop thread (``generate`` cancels the remote job) and waits for it to end, so
-  no background work keeps polling after the call returns.
+  notebook output lands in the right cell; the coroutine posts each callback to the inbox and
+  waits for it to finish, so a job id is journaled before polling starts. The coroutine's end is
+  posted to the same inbox, so the caller returns the moment the call is done;
+* receive Ctrl-C: a ``KeyboardInterrupt`` lands in the calling thread (the wait is interruptible,
+  and where a platform's is not, it is cut into short slices), which then cancels the coroutine
+  on the loop thread (``generate`` cancels the remote job) and waits for it to end, so no
+  background work keeps polling after the call returns.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import queue
 import random
 import threading
@@ -36,7 +37,9 @@ from naive_nb.errors import Interrupted
 __all__ = ["Client", "LoopThread"]
 
 T = TypeVar("T")
-_TICK = 0.05  # how often a blocked caller checks for callbacks, completion and Ctrl-C
+# How often a blocked caller wakes with nothing in its inbox: only so Ctrl-C is noticed on a
+# platform whose queue wait a signal does not interrupt. Callbacks and the end wake it at once.
+_TICK = 0.05
 # How long an interrupted caller waits for the coroutine to wind down: an interrupted submit
 # takes up to ~1 s for the POST's reply, ~1 s for the job list, ~1 s for the cancel.
 _CANCEL_GRACE = 3.5
@@ -67,8 +70,10 @@ class LoopThread:
                 cls._instance = cls()
             return cls._instance
 
-    def run(self, coro: Coroutine[Any, Any, T], calls: queue.SimpleQueue[_Call] | None = None) -> T:
-        """Run ``coro`` on the loop thread and block until it is done (see the module docstring)."""
+    def run(self, coro: Coroutine[Any, Any, T], calls: _Inbox | None = None) -> T:
+        """Run ``coro`` on the loop thread and block until it is done (see the module docstring).
+
+        ``calls``: the inbox the coroutine's callbacks are posted to (see ``_bridge``)."""
         if threading.current_thread() is self.thread:
             coro.close()
             raise RuntimeError(
@@ -89,21 +94,22 @@ class LoopThread:
             finally:
                 finished.set()
 
+        inbox: _Inbox = calls if calls is not None else queue.SimpleQueue()
         future = asyncio.run_coroutine_threadsafe(guarded(), self.loop)
+        future.add_done_callback(lambda _: inbox.put(None))  # None: the call is over
         try:
             while True:
-                if calls is not None:
-                    try:
-                        call = calls.get(timeout=_TICK)
-                    except queue.Empty:
-                        pass
-                    else:
-                        call.run(self.loop)
-                        continue
+                # No `continue` in the `except`: an interrupt raised at that jump was seen to
+                # escape the `except KeyboardInterrupt` below (CPython 3.11), leaving the
+                # coroutine running alone.
                 try:
-                    return future.result(timeout=0 if calls is not None else _TICK)
-                except concurrent.futures.TimeoutError:
-                    continue
+                    call = inbox.get(timeout=_TICK)
+                except queue.Empty:
+                    pass
+                else:
+                    if call is None:
+                        return future.result()
+                    call.run(self.loop)
         except KeyboardInterrupt:
             future.cancel()  # -> CancelledError inside the coroutine, on the loop thread
             finished.wait(_CANCEL_GRACE)
@@ -138,8 +144,12 @@ def _settle(future: asyncio.Future[None], exc: BaseException | None) -> None:
         future.set_exception(exc)
 
 
+#: what the loop thread posts to a blocked caller: a callback to run, or None once the call is over
+_Inbox = queue.SimpleQueue[_Call | None]
+
+
 def _bridge(
-    fn: Callable[[Any], object] | None, calls: queue.SimpleQueue[_Call]
+    fn: Callable[[Any], object] | None, calls: _Inbox
 ) -> Callable[[Any], Awaitable[None]] | None:
     """Wrap a sync callback so the coroutine hands it to the calling thread and awaits it."""
     if fn is None:
@@ -226,7 +236,7 @@ class Client:
     def _run(
         self,
         coro: Coroutine[Any, Any, T],
-        calls: queue.SimpleQueue[_Call] | None = None,
+        calls: _Inbox | None = None,
         on_notice: NoticeCallback | None = None,
     ) -> T:
         """Run one call; its notices (``on_notice``, else the constructor's) reach the calling
@@ -272,7 +282,7 @@ class Client:
         on_submitted: JobCallback | None = None,
         on_notice: NoticeCallback | None = None,
     ) -> Job:
-        calls: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        calls: _Inbox = queue.SimpleQueue()
         callback = _bridge(on_submitted or self._on_submitted, calls)
         coro = self._async.submit(
             model, input, idempotency_key=idempotency_key, on_submitted=callback
@@ -289,7 +299,7 @@ class Client:
     ) -> Job:
         """See :meth:`AsyncClient.wait`: pass the ``Job`` from ``submit`` (not its id) to skip
         the immediate look and pace the first one from the submit."""
-        calls: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        calls: _Inbox = queue.SimpleQueue()
         callback = _bridge(on_update or self._on_update, calls)
         coro = self._async.wait(job, timeout=timeout, on_update=callback)
         return self._run(coro, calls, on_notice)
@@ -309,7 +319,7 @@ class Client:
         on_notice: NoticeCallback | None = None,
         **params: Any,
     ) -> Result:
-        calls: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        calls: _Inbox = queue.SimpleQueue()
         coro = self._async.generate(
             prompt,
             model=model,

@@ -109,7 +109,7 @@ async def retrying(
             # Nothing was created (or the server dedupes the key): the next attempt resends.
 
 
-def _transport_failure(exc: httpx.TransportError, backend: Backend, strip: bool = True) -> Failed:
+def _transport_failure(exc: httpx.TransportError, backend: Backend) -> Failed:
     """A transport error, classified; only a scrubbed description is kept: the exception holds
     the request and its headers."""
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
@@ -118,8 +118,8 @@ def _transport_failure(exc: httpx.TransportError, backend: Backend, strip: bool 
         kind = Kind.TIMEOUT
     else:
         kind = Kind.LOST
-    detail = f"{type(exc).__name__}: {exc}"
-    return Failed(Failure(kind), None, scrub(detail.rstrip(": ") if strip else detail, backend.key))
+    detail = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    return Failed(Failure(kind), None, scrub(detail, backend.key))
 
 
 class Transport:
@@ -256,7 +256,7 @@ class Transport:
                     )
                 )
         except httpx.TransportError as exc:
-            return _transport_failure(exc, self.backend, strip=False)
+            return _transport_failure(exc, self.backend)
 
     def error(self, failed: Failed, what: str, **extra: Any) -> NaiveError:
         return error_for(failed, what, self.backend, **extra)

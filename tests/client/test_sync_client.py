@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from naive_nb.client import _sync
 from naive_nb.client._sync import Client, LoopThread
 from naive_nb.client._types import Job
 from naive_nb.local import LocalServer
@@ -91,3 +92,28 @@ def test_works_from_several_threads(make_client: Callable[..., Client]) -> None:
     for t in threads:
         t.join(30)
     assert results == ["completed"] * 4
+
+
+def test_a_blocked_caller_is_woken_by_the_call_not_by_a_timer(
+    make_client: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The calling thread also wakes now and then to notice Ctrl-C; make that an hour. A call
+    # that waited for such a wake-up, after its end or after a callback, would hang here.
+    client = make_client(on_notice=lambda notice: None)  # every call gets a callback queue
+    client.models()
+    monkeypatch.setattr(_sync, "_TICK", 3600.0)
+    seen: list[str] = []
+
+    def calls() -> None:
+        job = client.submit(
+            "fal-ai/flux/schnell", {"prompt": "x"}, on_submitted=lambda j: seen.append("submitted")
+        )
+        seen.append("got" if client.get(job.id).id == job.id else "another job")
+        done = client.wait(job.id, on_update=lambda j: seen.append(j.status))
+        seen.append(done.status)
+
+    thread = threading.Thread(target=calls, daemon=True)
+    thread.start()
+    thread.join(60)  # a hang guard, not a speed bar: a timer-bound call would take an hour
+    assert not thread.is_alive(), "a sync call did not return once it was done"
+    assert seen[:2] == ["submitted", "got"] and seen[-2:] == ["completed", "completed"]
