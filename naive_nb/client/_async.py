@@ -67,6 +67,9 @@ class AsyncClient:
     the embedded local preview server is started and used. ``on_submitted`` is called with each new
     job as soon as its id is known (before any polling), ``on_update`` with the job after each poll,
     ``on_notice`` with a :class:`Notice` when a call pauses for a while (rate limited, retrying).
+
+    (A little over 250 lines: most of them are the public signatures and their docstrings; each
+    body is a few lines over the parts named in the module docstring.)
     """
 
     def __init__(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 import naive_nb.client as client
@@ -11,6 +14,19 @@ from naive_nb.errors import ValidationError
 def test_every_exported_name_resolves() -> None:
     for name in client.__all__:
         assert getattr(client, name) is not None, name
+
+
+def test_the_lazy_names_are_exported_and_visible_to_type_checkers() -> None:
+    tree = ast.parse(Path(client.__file__).read_text(encoding="utf-8"))
+    checked: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for stmt in node.body:
+                if isinstance(stmt, ast.ImportFrom):
+                    checked.update(alias.name for alias in stmt.names)
+    assert set(client._LAZY) == checked == set(client.__all__)
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        client.NoSuchThing  # noqa: B018
 
 
 @pytest.mark.parametrize("job_id", ["", "a/b", "x" * 201, None, 7])

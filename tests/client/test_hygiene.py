@@ -38,6 +38,7 @@ def test_importing_the_client_package_leaves_the_clients_for_later() -> None:
     # a front end reads the client's facts (JOB_STATUSES, validate_input) while %load_ext runs
     code = (
         "import sys, naive_nb.client as c\n"
+        "assert not [m for m in sys.modules if m.startswith('naive_nb.client.')]\n"
         "c.JOB_STATUSES, c.check_job_id, c.validate_input, c.DEFAULT_MODEL\n"
         "assert 'httpx' not in sys.modules, 'import naive_nb.client pulled in httpx'\n"
         "assert c.AsyncClient.__name__ == 'AsyncClient' and c.Client.__name__ == 'Client'\n"
