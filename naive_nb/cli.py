@@ -7,9 +7,15 @@ import errno
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from naive_nb._version import __version__
 
+if TYPE_CHECKING:  # the server is imported only to serve: `--help` stays fast
+    from naive_nb.local.config import ServerConfig
+
+# the names `naive_nb.local.timing.DISTRIBUTIONS` holds; kept here so --help imports no server
+DISTRIBUTIONS = ("uniform", "lognormal")
 # a documented, non-secret default for a loopback-only dev server; any real use passes --api-key
 DEFAULT_LOCAL_KEY = "nv_sk_local_dev"
 
@@ -25,6 +31,20 @@ def _non_negative(text: str) -> float:
     value = float(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be above 0 (at most 1000), got {text}")
+    return value
+
+
+def _sigma(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 3:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 3, got {text}")
     return value
 
 
@@ -51,12 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="job duration = model estimate x this (default 1.0)",
     )
-    serve.add_argument(
-        "--spread",
-        type=_fraction,
-        default=0.2,
-        help="per-job duration spread, a fraction (default 0.2)",
-    )
     serve.add_argument("--workers", type=int, default=4, help="jobs processed at once")
     serve.add_argument("--balance", type=float, default=100.0, help="starting credits")
     serve.add_argument(
@@ -67,6 +81,52 @@ def build_parser() -> argparse.ArgumentParser:
         type=_non_negative,
         default=3600.0,
         help="seconds result files stay downloadable",
+    )
+    times = serve.add_argument_group(
+        "job times",
+        "Jobs last about their model's estimate x --time-scale; the server always announces "
+        "that estimate, and real times deviate from it as set here.",
+    )
+    times.add_argument(
+        "--durations",
+        choices=DISTRIBUTIONS,
+        default="uniform",
+        help="uniform: estimate +-spread; lognormal: median at the estimate (default uniform)",
+    )
+    times.add_argument(
+        "--spread",
+        type=_fraction,
+        default=0.2,
+        help="uniform: per-job duration spread, a fraction (default 0.2)",
+    )
+    times.add_argument(
+        "--sigma",
+        type=_sigma,
+        default=0.35,
+        help="lognormal: sigma of ln(duration) (default 0.35: p95 at 1.78x the median)",
+    )
+    times.add_argument(
+        "--slow-rate",
+        type=_fraction,
+        default=0.0,
+        help="fraction of jobs that take --slow-factor times as long (cold starts; default 0)",
+    )
+    times.add_argument(
+        "--slow-factor",
+        type=_positive,
+        default=3.0,
+        help="how many times longer a slow job takes (default 3)",
+    )
+    times.add_argument(
+        "--queue-delay",
+        type=_non_negative,
+        default=0.0,
+        help="mean seconds a job stays queued before it starts, x --time-scale (default 0)",
+    )
+    times.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="job replies carry no progress field, as the hosted API may",
     )
     faults = serve.add_argument_group("fault injection")
     faults.add_argument(
@@ -92,16 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(args: argparse.Namespace) -> int:
+def server_config(args: argparse.Namespace, key: str) -> ServerConfig:
+    """The embedded server's settings from `naive-nb serve`'s flags."""
     from naive_nb.local.config import ServerConfig
     from naive_nb.local.faults import Faults
-    from naive_nb.local.server import listening_socket, run_foreground
+    from naive_nb.local.timing import Timing
 
-    key = args.api_key or os.environ.get("NAIVE_LOCAL_API_KEY") or DEFAULT_LOCAL_KEY
-    config = ServerConfig(
+    return ServerConfig(
         api_keys=(key,),
         time_scale=args.time_scale,
-        spread=args.spread,
         workers=args.workers,
         balance=args.balance,
         rate_limit=args.rate_limit or None,
@@ -113,7 +172,23 @@ def serve(args: argparse.Namespace) -> int:
             job_failure_rate=args.job_failure_rate,
             idempotency=not args.no_idempotency,
         ),
+        timing=Timing(
+            distribution=args.durations,
+            spread=args.spread,
+            sigma=args.sigma,
+            slow_rate=args.slow_rate,
+            slow_factor=args.slow_factor,
+            queue_delay=args.queue_delay,
+            omit_progress=args.no_progress,
+        ),
     )
+
+
+def serve(args: argparse.Namespace) -> int:
+    from naive_nb.local.server import listening_socket, run_foreground
+
+    key = args.api_key or os.environ.get("NAIVE_LOCAL_API_KEY") or DEFAULT_LOCAL_KEY
+    config = server_config(args, key)
     try:  # bound before the banner: a busy port is the only thing said
         sock = listening_socket(args.host, args.port)
     except OSError as error:

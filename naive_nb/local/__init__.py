@@ -10,5 +10,6 @@ from naive_nb.local.app import RequestRecord
 from naive_nb.local.config import ServerConfig
 from naive_nb.local.faults import Faults
 from naive_nb.local.server import LocalServer, serve_local
+from naive_nb.local.timing import Timing
 
-__all__ = ["Faults", "LocalServer", "RequestRecord", "ServerConfig", "serve_local"]
+__all__ = ["Faults", "LocalServer", "RequestRecord", "ServerConfig", "Timing", "serve_local"]

@@ -115,6 +115,11 @@ class ServerState:
             "Send 'Authorization: Bearer <your key>'.",
         )
 
+    @property
+    def reports_progress(self) -> bool:
+        """Whether job replies carry `progress` (read per reply: switchable while running)."""
+        return not self.config.timing.omit_progress
+
     def all_jobs(self) -> list[Job]:
         return [job for tenant in self.tenants.values() for job in tenant.jobs.values()]
 
@@ -281,6 +286,7 @@ async def generate(request: Request, state: ServerState, tenant: Tenant) -> Resp
         estimated_credits=credits,
         duration=state.engine.duration_for(job_id, model.estimated_seconds),
         created_at=time.time(),
+        queue_wait=state.engine.queue_wait_for(job_id),
         idempotency_key=key or None,
     )
     tenant.jobs[job_id] = job
@@ -348,7 +354,7 @@ def _find_job(tenant: Tenant, job_id: str) -> Job:
 
 async def get_job(request: Request, state: ServerState, tenant: Tenant) -> Response:
     job = _find_job(tenant, request.path_params["job_id"])
-    return JSONResponse(job.detail(time.monotonic()))
+    return JSONResponse(job.detail(time.monotonic(), with_progress=state.reports_progress))
 
 
 async def get_image_job(request: Request, state: ServerState, tenant: Tenant) -> Response:
@@ -371,7 +377,8 @@ async def list_jobs(request: Request, state: ServerState, tenant: Tenant) -> Res
     if status is not None:
         jobs = [j for j in jobs if j.status == status]
     now = time.monotonic()
-    return JSONResponse({"jobs": [j.summary(now) for j in jobs[:limit]]})
+    progress = state.reports_progress
+    return JSONResponse({"jobs": [j.summary(now, with_progress=progress) for j in jobs[:limit]]})
 
 
 async def cancel_job(request: Request, state: ServerState, tenant: Tenant) -> Response:

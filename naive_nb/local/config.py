@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from naive_nb.local.faults import Faults
+from naive_nb.local.timing import Timing
 
 
 @dataclass
@@ -12,8 +13,6 @@ class ServerConfig:
     api_keys: tuple[str, ...]
     time_scale: float = 1.0
     """Each job lasts its model's `estimated_seconds` times this (tests: near zero)."""
-    spread: float = 0.2
-    """Each job's duration varies by up to this fraction, deterministically per job id."""
     workers: int = 4
     """Jobs processed at once; later ones stay `queued`."""
     balance: float = 100.0
@@ -24,3 +23,6 @@ class ServerConfig:
     """Seconds a result file stays downloadable."""
     tier: str = "pro"
     faults: Faults = field(default_factory=Faults)
+    timing: Timing = field(default_factory=Timing)
+    """How long each job takes around its estimate (uniform +-20 % by default), a queue delay
+    before it starts, and whether replies carry `progress`; see `timing.py`."""

@@ -1,8 +1,9 @@
 """The job engine: runs accepted jobs through queued -> processing -> completed|failed|cancelled.
 
-A job waits for one of `workers` slots, "processes" for its scaled duration (progress rises with
-elapsed time), then renders its images in a worker thread so status requests keep flowing while
-Pillow works. Credits are charged on completion only; failed and cancelled jobs are free.
+A job waits out its queue delay, then for one of `workers` slots, "processes" for its scaled
+duration (drawn per job by `Timing`; progress rises with elapsed time), then renders its images
+in a worker thread so status requests keep flowing while Pillow works. Credits are charged on
+completion only; failed and cancelled jobs are free.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ class JobEngine:
         return int(scaled) if scaled == int(scaled) else scaled
 
     def duration_for(self, job_id: str, estimated_seconds: float) -> float:
-        """The scaled duration with a per-job spread that is the same every time for an id."""
-        u = int.from_bytes(hashlib.sha256(job_id.encode()).digest()[:4], "big") / 0xFFFFFFFF
-        factor = 1 + self.config.spread * (2 * u - 1)
-        return max(0.0, estimated_seconds * self.config.time_scale * factor)
+        """The scaled duration, drawn from the server's `Timing`; the same every time for an id."""
+        return self.config.timing.duration(job_id, estimated_seconds * self.config.time_scale)
+
+    def queue_wait_for(self, job_id: str) -> float:
+        """Scaled seconds the job stays `queued` before it may take a worker (the same per id)."""
+        return self.config.timing.queue_wait(job_id, self.config.time_scale)
 
     def start(self, tenant: Tenant, job: Job, base_url: str) -> None:
         if self._slots is None:  # created here so it binds to the server's own event loop
@@ -61,6 +64,8 @@ class JobEngine:
 
     async def _run(self, tenant: Tenant, job: Job, base_url: str) -> None:
         assert self._slots is not None
+        if job.queue_wait > 0:  # the provider's queue, before (and apart from) our workers
+            await asyncio.sleep(job.queue_wait)
         async with self._slots:
             if job.finished:  # cancelled while queued
                 return

@@ -19,6 +19,7 @@ import uvicorn
 from naive_nb.local.app import RequestRecord, ServerState, create_app
 from naive_nb.local.config import ServerConfig
 from naive_nb.local.faults import Faults
+from naive_nb.local.timing import Timing
 
 STARTUP_TIMEOUT = 10.0
 # seconds `naive-nb serve` lets requests in flight finish after Ctrl-C (plus any injected latency)
@@ -75,8 +76,9 @@ def _uvicorn_config(
 
 
 class LocalServer:
-    """A running embedded server. `url` and `api_key` are what a client needs; `faults` can be
-    changed while it runs; `request_log` and `jobs()` let tests see what happened."""
+    """A running embedded server. `url` and `api_key` are what a client needs; `faults` and
+    `timing` can be changed while it runs; `request_log` and `jobs()` let tests see what
+    happened."""
 
     def __init__(self, config: ServerConfig, host: str = "127.0.0.1", port: int = 0) -> None:
         self.config = config
@@ -136,6 +138,10 @@ class LocalServer:
         return self.config.faults
 
     @property
+    def timing(self) -> Timing:
+        return self.config.timing
+
+    @property
     def state(self) -> ServerState:
         return self._state
 
@@ -147,7 +153,8 @@ class LocalServer:
         """Every job of every key, in the shape of `GET /v1/jobs/{id}`, oldest first."""
         now = time.monotonic()
         jobs = sorted(self._state.all_jobs(), key=lambda j: j.created_at)
-        return [job.detail(now) for job in jobs]
+        progress = self._state.reports_progress
+        return [job.detail(now, with_progress=progress) for job in jobs]
 
     @property
     def running(self) -> bool:
@@ -164,19 +171,22 @@ def serve_local(
     host: str = "127.0.0.1",
     port: int = 0,
     time_scale: float | None = None,
-    spread: float = 0.2,
+    spread: float | None = None,
     workers: int = 4,
     balance: float = 100.0,
     rate_limit: int | None = 600,
     file_ttl: float = 3600.0,
     tier: str = "pro",
     faults: Faults | None = None,
+    timing: Timing | None = None,
 ) -> LocalServer:
     """Start the embedded Naive server on `host:port` (0 = a free port) in a background thread.
 
     `api_key` may be one key, several (one tenant each), or None for a fresh random key.
     `time_scale` None reads `NAIVE_LOCAL_TIME_SCALE` (default 1.0: jobs take about as long as the
     hosted models), so notebooks and their tests can run the same code faster.
+    `timing` shapes job times (distribution, slow jobs, queue delay, `progress` or not); `spread`
+    is a shortcut for `Timing(spread=...)`, today's uniform +-spread, 0.2 when not given.
     """
     if time_scale is None:
         time_scale = _env_float("NAIVE_LOCAL_TIME_SCALE", 1.0)
@@ -188,16 +198,20 @@ def serve_local(
         keys = tuple(api_key)
     if not keys or not all(isinstance(k, str) and k for k in keys):
         raise ValueError("api_key must be a non-empty string (or a list of them).")
+    if timing is None:
+        timing = Timing() if spread is None else Timing(spread=spread)
+    elif spread is not None:  # two answers to one question: refuse rather than pick one
+        raise ValueError("Give spread inside timing (Timing(spread=...)), not both.")
     config = ServerConfig(
         api_keys=keys,
         time_scale=time_scale,
-        spread=spread,
         workers=workers,
         balance=balance,
         rate_limit=rate_limit,
         file_ttl=file_ttl,
         tier=tier,
         faults=faults or Faults(),
+        timing=timing,
     )
     return LocalServer(config, host, port).start()
 

@@ -37,6 +37,7 @@ class Job:
     estimated_credits: float
     duration: float  # seconds this job processes for, after time scaling
     created_at: float
+    queue_wait: float = 0.0  # seconds it stays queued before it may take a worker (scaled)
     idempotency_key: str | None = None
     status: str = "queued"
     started_at: float | None = None
@@ -67,22 +68,22 @@ class Job:
             meta["idempotency_key"] = self.idempotency_key
         return meta
 
-    def summary(self, now_mono: float) -> dict[str, Any]:
-        """The shape of a `GET /v1/jobs` list item (no result)."""
+    def summary(self, now_mono: float, *, with_progress: bool = True) -> dict[str, Any]:
+        """The shape of a `GET /v1/jobs` list item (no result); `progress` only if asked for."""
+        item: dict[str, Any] = {"id": self.id, "type": "image_generation", "status": self.status}
+        if with_progress:
+            item["progress"] = self.progress(now_mono)
         return {
-            "id": self.id,
-            "type": "image_generation",
-            "status": self.status,
-            "progress": self.progress(now_mono),
+            **item,
             "model": self.model,
             "created_at": iso(self.created_at),
             "metadata": self.metadata(),
         }
 
-    def detail(self, now_mono: float) -> dict[str, Any]:
+    def detail(self, now_mono: float, *, with_progress: bool = True) -> dict[str, Any]:
         """The shape of `GET /v1/jobs/{id}`."""
         return {
-            **self.summary(now_mono),
+            **self.summary(now_mono, with_progress=with_progress),
             "media": list(self.media),
             "result": self.result,
             "error": self.error,
