@@ -40,6 +40,9 @@ class Pace:
         self._rng = rng
         # per model: how long jobs really ran, as a fraction of their estimate (recent ones)
         self._ratios: dict[str, deque[float]] = {}
+        # per model: whether its running jobs report `progress` (the contract says they "may");
+        # a schedule that expects none skips the early look that progress would have paid for
+        self._reports_progress: dict[str, bool] = {}
 
     def schedule(self, job: Job, start: float) -> PollSchedule:
         if self._factory is not None:
@@ -50,7 +53,13 @@ class Pace:
             # The server's estimates may be off for this model (pessimistic, or a local server
             # running faster than real time): scale by how long its jobs really ran.
             estimate *= min(20.0, max(0.05, statistics.median(ratios)))
-        return PollSchedule(estimate, start=start, rng=self._rng)
+        expect = self._reports_progress.get(job.model or "", True)
+        return PollSchedule(estimate, start=start, rng=self._rng, expect_progress=expect)
+
+    def saw(self, job: Job) -> None:
+        """Note whether a running job of this model reported its progress."""
+        if job.status == "processing" and job.model:
+            self._reports_progress[job.model] = job.progress is not None
 
     def learn(self, job: Job) -> None:
         if job.status != "completed" or not job.estimated_seconds or not job.model:
@@ -94,6 +103,7 @@ async def wait_for(
         schedule = pace.schedule(job, now if origin is None else origin)
     else:
         current, retry_after = await read_job(transport, job)
+        pace.saw(current)
         await call_back(on_update, current)
         origin = _origin(current, now)
         schedule = pace.schedule(current, now if origin is None else origin)
@@ -118,6 +128,7 @@ async def wait_for(
         if time.monotonic() >= deadline and (limiter.pause_left() or 0.0) > 0:
             raise WaitTimeout(current.id, current.status, limit, job=current)
         current, retry_after = await read_job(transport, current.id)
+        pace.saw(current)
         _observe(schedule, current, retry_after, origin)
         await call_back(on_update, current)
     pace.learn(current)

@@ -214,3 +214,21 @@ def test_a_very_slow_job_is_looked_at_again_where_its_progress_is_readable() -> 
     schedule = PollSchedule(10.0, start=0.0, rng=random.Random(0), jitter=0.0, cap=10.0)
     schedule.observe(now=6.0, status="processing", progress=5, running_since=0.0)
     assert schedule.next_at() == pytest.approx(16.0)
+
+
+def test_a_client_that_saw_no_progress_from_a_model_stops_expecting_it() -> None:
+    # The contract says a running job "may" carry progress: once a model's running job came back
+    # without it, that model's next schedules skip the early look that progress would pay for.
+    from naive_nb.client._types import Job
+    from naive_nb.client._wait import Pace
+
+    pace = Pace(None, random.Random(1))
+    fresh = Job.from_api({"id": "a", "status": "queued", "model": "m", "estimated_seconds": 10})
+    assert pace.schedule(fresh, 0.0).first == 0.6  # expects progress until told otherwise
+    running = Job.from_api({"id": "a", "status": "processing", "model": "m"})
+    pace.saw(running)
+    assert pace.schedule(fresh, 0.0).first == 1.04
+    other = Job.from_api({"id": "b", "status": "queued", "model": "n", "estimated_seconds": 10})
+    assert pace.schedule(other, 0.0).first == 0.6  # another model still expects it
+    pace.saw(Job.from_api({"id": "a", "status": "processing", "model": "m", "progress": 40}))
+    assert pace.schedule(fresh, 0.0).first == 0.6  # progress came back: expect it again
