@@ -1,35 +1,50 @@
-"""What a 4x4 grid of 1024x1024 images costs a notebook, and what ``%load_ext naive_nb`` costs.
+"""What one result costs a notebook, how large it is drawn, and what ``%load_ext naive_nb`` costs.
 
-Part 1 - bytes added to the ``.ipynb`` by one result of 16 images of 1024x1024, side by side:
+Part 1 - bytes one result adds to the ``.ipynb``, for 1, 4 and 16 images of 1024x1024 (and a
+4x4 X/Y plot), side by side:
 
-- ours: the one ``%naive`` output (JPEG composite + HTML thumbnails + text table + provenance);
+- ours: the one ``%naive`` output (the HTML view with its embedded JPEGs, the text table and the
+  provenance metadata);
 - inline PNG: what ``IPython.display.Image`` users do, one ``display(Image(png))`` per image;
-- inline original: the same with the files as the API sent them (no re-encoding).
+- inline original: the same with the files as the API sent them (no re-encoding);
 
-Two image sources: the embedded server's renderer (a real ``%naive ... --seeds 1-16`` run in an
-IPython shell) and synthetic photo-like noise (the compression worst case for the budget).
-Bytes are measured the way Jupyter stores them: the notebook is written with nbformat, with and
-without the outputs. Budget (DESIGN.md): at most 300 KB for the 16-image result.
+with how our images are drawn: CSS px of a tile (as the HTML sizes it for JupyterLab's output
+area in a 1280 px window) and the pixels embedded (more than the CSS px: sharp on HiDPI screens).
+
+Two image sources: the embedded server's renderer (real ``%naive`` runs in an IPython shell) and
+synthetic photo-like noise (the compression worst case for the budget). Bytes are measured the
+way Jupyter stores them: the notebook is written with nbformat, with and without the outputs.
+Budgets (DESIGN.md): at most 120 KB for one image, 300 KB for 16.
 
 Part 2 - ``%load_ext naive_nb`` on top of IPython: the ``-X importtime`` cumulative import time of
 what it imports, and the wall time of the magic, in fresh processes (median of 5). Target: 150 ms.
 
-Run: ``python benchmarks/notebook_size.py`` (about 20 s; no network).
+Run: ``python benchmarks/notebook_size.py`` (about a minute; no network).
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-BUDGET = 300_000
 LOAD_TARGET_MS = 150.0
+# what %naive runs for each row of part 1 (the renderer's files are 1024x1024 PNGs)
+PROMPT = "a lighthouse at dusk --format png"
+RUNS = {
+    "1 image": f"{PROMPT} --seed 1",
+    "4 images (--seeds 1-4)": f"{PROMPT} --seeds 1-4",
+    "16 images (--seeds 1-16)": f"{PROMPT} --seeds 1-16",
+    "4x4 X/Y (seeds x steps)": f"{PROMPT} --seeds 1-4 --steps 1,2,3,4 --num 1",
+}
 
 
 def notebook_bytes(outputs: list[dict[str, Any]]) -> int:
@@ -69,38 +84,68 @@ def inline_outputs(files: list[bytes], as_png: bool) -> list[dict[str, Any]]:
     return outputs
 
 
-def ours_from_renderer(workdir: Path) -> tuple[list[dict[str, Any]], list[bytes]]:
-    """A real 16-seed %naive run of 1024x1024 PNGs on the embedded server, in an IPython shell."""
+@dataclass
+class Row:
+    name: str
+    images: int
+    ours: int
+    png: int
+    original: int
+    css: str  # CSS px of a tile, as drawn
+    pixels: str  # pixels of an embedded image
+
+
+def drawn_sizes(html: str) -> tuple[str, str]:
+    """CSS width x height of the first tile and the pixels of its embedded JPEG."""
+    from PIL import Image
+
+    match = re.search(r'<img src="data:image/jpeg;base64,([^"]+)" width="(\d+)"', html)
+    if match is None:
+        return "-", "-"
+    picture = Image.open(io.BytesIO(base64.b64decode(match.group(1))))
+    css_width = int(match.group(2))
+    css_height = round(css_width * picture.height / picture.width)
+    density = picture.width / css_width
+    return f"{css_width}x{css_height}", f"{picture.width}x{picture.height} ({density:.2f}x)"
+
+
+def row(name: str, ours: list[dict[str, Any]], files: list[bytes]) -> Row:
+    css, pixels = drawn_sizes(ours[0]["data"]["text/html"])
+    return Row(
+        name,
+        len(files),
+        notebook_bytes(ours),
+        notebook_bytes(inline_outputs(files, as_png=True)),
+        notebook_bytes(inline_outputs(files, as_png=False)),
+        css,
+        pixels,
+    )
+
+
+def renderer_rows(workdir: Path) -> list[Row]:
+    """Real %naive runs of 1024x1024 PNGs on the embedded server, in an IPython shell."""
     from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
 
     from naive_nb.local import serve_local
 
     os.chdir(workdir)
+    rows = []
     with serve_local(time_scale=0.01, rate_limit=None, workers=16) as server:
         os.environ["NAIVE_API_KEY"], os.environ["NAIVE_BASE_URL"] = server.api_key, server.url
         shell = InteractiveShell.instance()
         shell.run_line_magic("load_ext", "naive_nb")
         shell.run_line_magic("config", "NaiveMagics.progress = 'none'")
-        from IPython.utils.capture import capture_output
-
-        with capture_output():
-            result = shell.run_line_magic("naive", "a lighthouse at dusk --seeds 1-16 --format png")
-        data, metadata = result._repr_mimebundle_()
-        files = [image.read_bytes() for image in result.images]
-    return [display_output(data, metadata)], files
-
-
-def ours_from_files(files: list[bytes]) -> list[dict[str, Any]]:
-    from naive_nb.display.grid import GridLayout, Tile, grid_bundle
-
-    tiles = [
-        Tile(caption=f"seed {n}", data=data, seed=n, width=1024, height=1024, path=f"r/{n}.jpg")
-        for n, data in enumerate(files)
-    ]
-    return [display_output(grid_bundle(GridLayout.wrapped("photo-like noise", tiles)), {})]
+        for name, line in RUNS.items():
+            with capture_output():
+                result = shell.run_line_magic("naive", line)
+            data, metadata = result._repr_mimebundle_()
+            files = [image.read_bytes() for image in result.images]
+            rows.append(row(f"renderer: {name}", [display_output(data, metadata)], files))
+    return rows
 
 
-def noise_files(count: int = 16) -> list[bytes]:
+def noise_files(count: int) -> list[bytes]:
     from PIL import Image
 
     files = []
@@ -115,31 +160,44 @@ def noise_files(count: int = 16) -> list[bytes]:
     return files
 
 
-def size_rows() -> list[tuple[str, int, int, int]]:
+def noise_rows() -> list[Row]:
+    """Photo-like noise as JPEG files, through the same renderer (no metadata: no real jobs)."""
+    from naive_nb.display.grid import GridLayout, Tile, grid_bundle
+
+    rows = []
+    for count in (1, 4, 16):
+        files = noise_files(count)
+        tiles = [
+            Tile(
+                caption=f"seed {n}",
+                data=data,
+                seed=n,
+                width=1024,
+                height=1024,
+                path=f"naive-results/job{n}/1-seed{n}.jpg",
+            )
+            for n, data in enumerate(files)
+        ]
+        bundle = grid_bundle(GridLayout.wrapped("photo-like noise", tiles))
+        rows.append(row(f"noise: {count} image(s)", [display_output(bundle, {})], files))
+    return rows
+
+
+def size_rows() -> list[Row]:
+    here = os.getcwd()
     with tempfile.TemporaryDirectory() as tmp:
-        here = os.getcwd()
         try:
-            ours, files = ours_from_renderer(Path(tmp))
+            rows = renderer_rows(Path(tmp))
         finally:
             os.chdir(here)
-        rows = [
-            (
-                "embedded renderer (PNG files)",
-                notebook_bytes(ours),
-                notebook_bytes(inline_outputs(files, as_png=True)),
-                notebook_bytes(inline_outputs(files, as_png=False)),
-            )
-        ]
-    noise = noise_files()
-    rows.append(
-        (
-            "photo-like noise (JPEG files)",
-            notebook_bytes(ours_from_files(noise)),
-            notebook_bytes(inline_outputs(noise, as_png=True)),
-            notebook_bytes(inline_outputs(noise, as_png=False)),
-        )
-    )
-    return rows
+    return rows + noise_rows()
+
+
+def budget(images: int) -> int:
+    """The renderer's own budget for this many images: 120 KB for one, 300 KB for 16, linear."""
+    from naive_nb.display.grid import GridSizes
+
+    return GridSizes().budget(images)
 
 
 LOAD_SNIPPET = """
@@ -180,17 +238,22 @@ def load_cost(runs: int = 5) -> tuple[float, float, list[str]]:
 
 
 def main() -> int:
-    print("Part 1: bytes a 4x4 grid of 1024x1024 images adds to the .ipynb")
+    print("Part 1: bytes one result of 1024x1024 images adds to the .ipynb, and how it is drawn")
     header = (
-        f"{'images':<32}{'ours (%naive)':>16}{'inline PNG':>14}{'inline orig.':>14}{'PNG/ours':>10}"
+        f"{'result':<36}{'ours':>9}{'budget':>9}{'inline PNG':>12}{'inline orig.':>14}"
+        f"{'PNG/ours':>10}  {'tile (CSS px)':<15}{'embedded px':<20}"
     )
     print(header)
     print("-" * len(header))
     ok = True
-    for name, ours, png, original in size_rows():
-        print(f"{name:<32}{ours:>16,}{png:>14,}{original:>14,}{png / ours:>9.0f}x")
-        ok = ok and ours <= BUDGET
-    print(f"budget for ours: {BUDGET:,} bytes -> {'within' if ok else 'OVER'}")
+    for current in size_rows():
+        ratio = current.png / current.ours
+        print(
+            f"{current.name:<36}{current.ours:>9,}{budget(current.images):>9,}{current.png:>12,}"
+            f"{current.original:>14,}{ratio:>9.0f}x  {current.css:<15}{current.pixels:<20}"
+        )
+        ok = ok and current.ours <= budget(current.images)
+    print(f"every result within its budget: {'yes' if ok else 'NO'}")
     print()
     print("Part 2: %load_ext naive_nb on top of an already imported IPython (median of 5 runs)")
     imports, wall, modules = load_cost()

@@ -1,9 +1,9 @@
 """The display layer: plain data in, mime bundles out.
 
-Nothing here imports IPython; the magic passes bundles to ``display``. Every bundle renders the
-same facts in ``image/jpeg`` (labels drawn into the pixels), ``text/html`` (inline attributes
-only, so GitHub and nbconvert keep it) and ``text/plain``, so a saved notebook reads the same in
-any frontend.
+Nothing here imports IPython; the magic passes bundles to ``display``. A result renders as
+``text/html`` (inline attributes only, so GitHub and nbconvert keep it; it is what every front end
+shows) and ``text/plain``, so a saved notebook reads the same in any frontend; the labelled
+composite picture is ``result.grid()``.
 """
 
 from __future__ import annotations

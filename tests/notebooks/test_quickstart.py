@@ -1,7 +1,7 @@
 """The quickstart notebook on a real kernel (nbclient) against the embedded server.
 
 Checks what a reader of the saved ``.ipynb`` gets: it validates, every result output carries
-``image/jpeg`` + ``text/html`` + ``text/plain`` and the provenance metadata, progress outputs show
+``text/html`` + ``text/plain`` and the provenance metadata, progress outputs show
 how the run ended, a failing cell fails the run, nbconvert's HTML shows the images without
 widgets, and the API key appears nowhere in the notebook or in the store.
 """
@@ -24,7 +24,7 @@ from tests.conftest import CANARY_KEY
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "notebooks" / "quickstart.ipynb"
 BUDGET = 300_000
-MIME = {"image/jpeg", "text/html", "text/plain"}
+MIME = {"text/html", "text/plain"}  # issue 9: no image/jpeg beside the HTML every front end shows
 
 
 def check_saved_notebook(notebook: Any) -> None:
@@ -44,7 +44,7 @@ def check_saved_notebook(notebook: Any) -> None:
             continue
         if not generates or "= %naive" in cell.source:  # an assignment displays no grid
             continue
-        grids = [o for o in cell.outputs if "image/jpeg" in o.get("data", {})]
+        grids = [o for o in cell.outputs if "naive" in o.get("metadata", {})]
         assert len(grids) == 1, cell.source
         grid = grids[0]
         assert set(grid["data"]) >= MIME
