@@ -1,37 +1,44 @@
 """Errors raised by the naive-nb client.
 
 Every exception derives from :class:`NaiveError`, and every message ends with what to do next.
-HTTP errors are mapped from the error envelope's ``code`` first and the status second::
+A front end that words errors itself never cuts a message apart: each error also keeps its parts,
+``summary`` (what happened, no advice) and ``advice`` (the next step in the Python API's terms, or
+the server's hint), and the fields of its class. HTTP errors are mapped from the error envelope's
+``code`` first and the status second::
 
     NaiveError
     ├── APIError                      an HTTP reply with an error envelope (.status, .code, .hint)
-    │   ├── ValidationError           400 invalid_input, or refused before sending (.field)
+    │   ├── ValidationError           400 invalid_input, or refused before sending
+    │   │   │                         (.field, .rule, .allowed, .value, .model)
     │   │   └── InvalidModelError     400 invalid_model, or a model id not in the catalog
-    │   ├── AuthenticationError       401 unauthorized
+    │   ├── AuthenticationError       401 unauthorized (.backend, .key_from, .to_go_local...)
     │   ├── PaymentRequiredError      402
     │   │   ├── InsufficientCreditsError   insufficient_credits (.price, .required, .balance)
     │   │   └── BillingBlockedError        billing_blocked (.block_reason)
     │   ├── PermissionDeniedError     403 forbidden
-    │   ├── NotFoundError             404 resource_not_found
-    │   ├── ConflictError             409 duplicate_request / conflict
+    │   ├── NotFoundError             404 resource_not_found (.url, .job_id: a result file gone)
+    │   ├── ConflictError             409 duplicate_request / conflict (.job_id)
     │   ├── RateLimitError            429 rate_limited (.retry_after)
     │   └── ServerError               5xx internal_error
     │       └── ProviderError         502 provider_error
     ├── APIConnectionError            no HTTP reply at all
     │   └── APITimeoutError           the request timed out
     ├── JobError                      a job ended badly (.job_id, .job)
-    │   ├── JobFailed                 status "failed" (.message, .code)
+    │   ├── JobFailed                 status "failed" (.server_message, .code)
     │   ├── JobCancelled              status "cancelled"
     │   ├── JobResultMissing          status "completed", but its full record lists no images
-    │   └── WaitTimeout               the wait deadline passed (.last_status)
+    │   └── WaitTimeout               the wait deadline passed (.last_status, .timeout)
     └── SubmissionOutcomeUnknown      a submit may or may not have created a job
-                                      (.idempotency_key, .candidates)
+                                      (.idempotency_key, .candidates, .detail)
 
     KeyboardInterrupt
     └── Interrupted                   Ctrl-C during a submit, or a wait that generate started:
                                       what became of the job (.outcome, .job_id, ...)
 
 The API key never appears in any message: the client scrubs it from everything it raises.
+
+(Over 400 lines: one small class per way a call can fail, each keeping the fields a front end
+words its message from; none does more than build its message and keep them.)
 """
 
 from __future__ import annotations
@@ -74,19 +81,39 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
-class NaiveError(Exception):
-    """Base class of every naive-nb client error."""
+def _joined(summary: str, advice: str) -> str:
+    """``summary`` then ``advice``, with one full stop between them."""
+    if not advice:
+        return summary
+    return f"{summary}{'' if summary.endswith('.') else '.'} {advice}"
 
-    def __init__(self, message: str) -> None:
+
+class NaiveError(Exception):
+    """Base class of every naive-nb client error.
+
+    ``str(error)`` (also ``.message``) is what a Python user reads: ``summary`` (what happened,
+    no advice) followed by ``advice`` (what to do next, in the Python API's terms; "" when there
+    is none). A front end words its own message from these parts and the class's fields.
+    """
+
+    def __init__(self, message: str, *, summary: str | None = None, advice: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.summary = message if summary is None else summary
+        self.advice = advice
 
     def __str__(self) -> str:
         return self.message
 
 
 class APIError(NaiveError):
-    """The API answered with an error. ``next_step`` is appended when the server gave no hint."""
+    """The API answered with an error: ``[status code] summary advice``.
+
+    ``advice`` is the server's ``hint`` when it gave one, else the client's own next step
+    (``next_step``, or the ``advice`` passed in); classes with ``own_advice_first`` put the
+    client's first (it knows, e.g., which variable to set). ``advice`` is "" when the summary
+    already says it.
+    """
 
     next_step = "Retry later; if it persists, report it with the request details."
     #: True where the client's advice beats the server's generic hint (e.g. which variable to set)
@@ -101,13 +128,15 @@ class APIError(NaiveError):
         hint: str | None = None,
         reason: str | None = None,
         body: dict[str, Any] | None = None,
+        advice: str | None = None,
     ) -> None:
-        advice = self.next_step if self.own_advice_first or not hint else hint
-        text = message.rstrip()
-        if advice and advice not in text:
-            text = f"{text}{'' if text.endswith('.') else '.'} {advice}"
+        if advice:
+            self.next_step = advice
+        chosen = self.next_step if self.own_advice_first or not hint else hint
+        summary = message.rstrip()
+        shown = chosen if chosen and chosen not in summary else ""
         prefix = f"[{status} {code}] " if status and code else (f"[{status}] " if status else "")
-        super().__init__(prefix + text)
+        super().__init__(prefix + _joined(summary, shown), summary=summary, advice=shown)
         self.status = status
         self.code = code
         self.hint = hint
@@ -116,7 +145,19 @@ class APIError(NaiveError):
 
 
 class ValidationError(APIError):
-    """Input the API refuses (or would refuse): ``field`` names it, ``allowed`` lists what fits."""
+    """Input the API refuses (or would refuse): ``field`` names it, ``allowed`` says what fits.
+
+    Refused before sending (``status`` None), it also says which ``rule`` the ``value`` broke, so
+    a front end can word it in its own terms (``model`` is set where the rule is that model's):
+
+    - ``"not_taken"`` (``allowed``: the keys the model takes), ``"required"``,
+      ``"unknown_model"`` (``allowed``: the catalog's ids);
+    - ``"integer"``, ``"number"`` (``allowed``: ``(low, high)``), ``"choice"``, ``"max_length"``
+      (``allowed``: the most characters), ``"image_size"`` (``allowed``: the presets);
+    - ``"text"``, ``"boolean"``, ``"url"``, ``"colors"``, ``"job_id"``, ``"input"``.
+
+    A refusal from the server has ``rule`` None (its ``reason`` names the field, when it does).
+    """
 
     next_step = "Fix the named field; `client.models()` lists what each model accepts."
 
@@ -126,11 +167,17 @@ class ValidationError(APIError):
         *,
         field: str | None = None,
         allowed: Any = None,
+        rule: str | None = None,
+        value: Any = None,
+        model: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, **kwargs)
         self.field = field if field is not None else kwargs.get("reason")
         self.allowed = allowed
+        self.rule = rule
+        self.value = value
+        self.model = model
 
 
 class InvalidModelError(ValidationError):
@@ -138,16 +185,34 @@ class InvalidModelError(ValidationError):
 
 
 class AuthenticationError(APIError):
-    """401. ``advice`` (from the client, which knows where its key and address came from)
-    replaces the generic next step."""
+    """401. The client knows where its key and address came from, so its ``advice`` fits this
+    configuration; a front end words its own from the same facts: ``backend`` (``"hosted"``,
+    ``"custom"``, ``"local preview engine"``) and ``base_url``; ``key_from`` and ``url_from``
+    (``"argument"``, ``"env"``, or ``""``: not given); ``to_go_local``, the settings between this
+    client and the local preview engine (of ``"api_key"``, ``"NAIVE_API_KEY"``, ``"base_url"``,
+    ``"NAIVE_BASE_URL"``).
+    """
 
     own_advice_first = True
     next_step = "Check NAIVE_API_KEY (a key looks like nv_sk_live_...)."
 
-    def __init__(self, message: str, *, advice: str | None = None, **kwargs: Any) -> None:
-        if advice:
-            self.next_step = advice
+    def __init__(
+        self,
+        message: str,
+        *,
+        backend: str | None = None,
+        base_url: str | None = None,
+        key_from: str = "",
+        url_from: str = "",
+        to_go_local: tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
+        self.backend = backend
+        self.base_url = base_url
+        self.key_from = key_from
+        self.url_from = url_from
+        self.to_go_local = to_go_local
 
 
 class PaymentRequiredError(APIError):
@@ -197,11 +262,28 @@ class PermissionDeniedError(APIError):
 
 
 class NotFoundError(APIError):
+    """404: no such job (or route). ``url`` is set when a result file is gone (result URLs
+    expire), with ``job_id`` the job it belongs to."""
+
     next_step = "Check the id; `client.jobs()` lists recent jobs."
+
+    def __init__(
+        self, message: str, *, url: str | None = None, job_id: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.url = url
+        self.job_id = job_id
 
 
 class ConflictError(APIError):
+    """409. ``job_id`` is set when the conflict is a job's state (downloading one still
+    running)."""
+
     next_step = "Use a new idempotency key for a different request, or fetch the job with get()."
+
+    def __init__(self, message: str, *, job_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.job_id = job_id
 
 
 class RateLimitError(APIError):
@@ -233,7 +315,8 @@ class APIConnectionError(NaiveError):
     next_step = "Check the network and NAIVE_BASE_URL, then retry."
 
     def __init__(self, message: str) -> None:
-        super().__init__(f"{message.rstrip('.')}. {self.next_step}")
+        summary = f"{message.rstrip('.')}."
+        super().__init__(_joined(summary, self.next_step), summary=summary, advice=self.next_step)
 
 
 class APITimeoutError(APIConnectionError):
@@ -243,30 +326,43 @@ class APITimeoutError(APIConnectionError):
 class JobError(NaiveError):
     """A job did not end with a usable result (failed, cancelled, no images, or not yet)."""
 
-    def __init__(self, message: str, *, job_id: str, job: Job | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        job_id: str,
+        job: Job | None = None,
+        summary: str | None = None,
+        advice: str = "",
+    ) -> None:
+        super().__init__(message, summary=summary, advice=advice)
         self.job_id = job_id
         self.job = job
 
 
 class JobFailed(JobError):
+    """``server_message`` is the job's own error message, ``code`` its error code."""
+
     def __init__(
         self, job_id: str, message: str, *, code: str | None = None, job: Job | None = None
     ) -> None:
-        text = f"Job {job_id} failed: {message.rstrip('.')}. Failed jobs are not charged; "
-        text += "check the input against `client.models()` or retry with another seed."
-        super().__init__(text, job_id=job_id, job=job)
+        summary = f"Job {job_id} failed: {message.rstrip('.')}."
+        advice = (
+            "Failed jobs are not charged; check the input against `client.models()` or retry "
+            "with another seed."
+        )
+        text = _joined(summary, advice)
+        super().__init__(text, job_id=job_id, job=job, summary=summary, advice=advice)
         self.server_message = message
         self.code = code
 
 
 class JobCancelled(JobError):
     def __init__(self, job_id: str, *, job: Job | None = None) -> None:
-        super().__init__(
-            f"Job {job_id} was cancelled (not charged). Submit it again to get a result.",
-            job_id=job_id,
-            job=job,
-        )
+        summary = f"Job {job_id} was cancelled (not charged)."
+        advice = "Submit it again to get a result."
+        text = _joined(summary, advice)
+        super().__init__(text, job_id=job_id, job=job, summary=summary, advice=advice)
 
 
 class JobResultMissing(JobError):
@@ -277,25 +373,32 @@ class JobResultMissing(JobError):
     """
 
     def __init__(self, job_id: str, *, job: Job | None = None) -> None:
-        super().__init__(
+        summary = (
             f"Job {job_id} completed (and may have been charged), but the API's record of it "
-            f"lists no images. Retry client.download({job_id!r}) in a moment; if it still "
-            "lists none, report the job id to the API's support.",
-            job_id=job_id,
-            job=job,
+            "lists no images."
         )
+        advice = (
+            f"Retry client.download({job_id!r}) in a moment; if it still lists none, report "
+            "the job id to the API's support."
+        )
+        text = _joined(summary, advice)
+        super().__init__(text, job_id=job_id, job=job, summary=summary, advice=advice)
 
 
 class WaitTimeout(JobError):
+    """The wait's deadline (``timeout`` seconds) passed with the job still ``last_status``; the
+    job keeps running on the server."""
+
     def __init__(
         self, job_id: str, last_status: str, timeout: float, *, job: Job | None = None
     ) -> None:
-        super().__init__(
-            f"Job {job_id} is still {last_status} after {timeout:g} s. It keeps running on the "
-            f"server: call wait({job_id!r}) again to collect it, or cancel({job_id!r}).",
-            job_id=job_id,
-            job=job,
+        summary = f"Job {job_id} is still {last_status} after {timeout:g} s."
+        advice = (
+            f"It keeps running on the server: call wait({job_id!r}) again to collect it, or "
+            f"cancel({job_id!r})."
         )
+        text = _joined(summary, advice)
+        super().__init__(text, job_id=job_id, job=job, summary=summary, advice=advice)
         self.last_status = last_status
         self.timeout = timeout
 
@@ -304,22 +407,26 @@ class SubmissionOutcomeUnknown(NaiveError):
     """A submit went out and no answer came back, and the job list could not settle it.
 
     The job may exist (and may be charged when it completes). ``candidates`` are recent jobs that
-    could be it; re-submitting blindly could pay twice.
+    could be it; re-submitting blindly could pay twice. ``detail`` says why it could not be
+    settled ("" when the summary says no more).
     """
 
     def __init__(self, idempotency_key: str, candidates: list[Job], detail: str = "") -> None:
         ids = ", ".join(job.id for job in candidates[:5]) or "none found"
         more = f" (+{len(candidates) - 5} more)" if len(candidates) > 5 else ""
-        text = (
+        summary = (
             f"The submit with idempotency key {idempotency_key} may or may not have created a job"
-            f"{' (' + detail + ')' if detail else ''}. Candidate jobs: {ids}{more}. "
+            f"{' (' + detail + ')' if detail else ''}. Candidate jobs: {ids}{more}."
+        )
+        advice = (
             "Check them with client.get(id) / client.jobs() before submitting again, or "
             "resubmit with the same idempotency_key so a server that honours it cannot create "
             "a second job."
         )
-        super().__init__(text)
+        super().__init__(_joined(summary, advice), summary=summary, advice=advice)
         self.idempotency_key = idempotency_key
         self.candidates = candidates
+        self.detail = detail
 
 
 class Interrupted(KeyboardInterrupt):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real n
         Secret,
         resolve_backend,
     )
+    from naive_nb.client._limiter import JobSlot
     from naive_nb.client._polling import PollSchedule
     from naive_nb.client._retry import RetryPolicy
     from naive_nb.client._sync import Client, LoopThread
@@ -47,6 +48,8 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real n
         OUTPUT_FORMATS,
         RANDOM_SEED_LIMIT,
         SEED_MAX,
+        SIDE,
+        SIDE_MULTIPLE,
         STEPS,
         documented_model,
         image_dimensions,
@@ -62,6 +65,7 @@ _LAZY: dict[str, str] = {
     "Backend": "naive_nb.client._backend",
     "Secret": "naive_nb.client._backend",
     "resolve_backend": "naive_nb.client._backend",
+    "JobSlot": "naive_nb.client._limiter",
     "PollSchedule": "naive_nb.client._polling",
     "RetryPolicy": "naive_nb.client._retry",
     "JOB_STATUSES": "naive_nb.client._types",
@@ -82,6 +86,8 @@ _LAZY: dict[str, str] = {
     "OUTPUT_FORMATS": "naive_nb.client._validation",
     "RANDOM_SEED_LIMIT": "naive_nb.client._validation",
     "SEED_MAX": "naive_nb.client._validation",
+    "SIDE": "naive_nb.client._validation",
+    "SIDE_MULTIPLE": "naive_nb.client._validation",
     "STEPS": "naive_nb.client._validation",
     "documented_model": "naive_nb.client._validation",
     "image_dimensions": "naive_nb.client._validation",
@@ -106,12 +112,15 @@ __all__ = [
     "OUTPUT_FORMATS",
     "RANDOM_SEED_LIMIT",
     "SEED_MAX",
+    "SIDE",
+    "SIDE_MULTIPLE",
     "STEPS",
     "AsyncClient",
     "Backend",
     "Client",
     "GeneratedImage",
     "Job",
+    "JobSlot",
     "LoopThread",
     "ModelInfo",
     "Notice",

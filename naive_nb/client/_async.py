@@ -23,7 +23,7 @@ from naive_nb._version import __version__
 from naive_nb.client._backend import Backend, resolve_backend
 from naive_nb.client._callbacks import JobCallback, NoticeCallback, observed
 from naive_nb.client._download import download_images
-from naive_nb.client._limiter import Limiter
+from naive_nb.client._limiter import JobSlot, Limiter
 from naive_nb.client._retry import RetryPolicy
 from naive_nb.client._submit import Submitter, cancel_after_interrupt, raise_interrupted
 from naive_nb.client._transport import Transport
@@ -137,6 +137,17 @@ class AsyncClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    def job_slot(self) -> JobSlot:
+        """One of the ``max_jobs_in_flight`` slots ``generate`` holds from submit to download,
+        for a caller that runs its own submits and waits under the same cap::
+
+            async with client.job_slot():
+                job = await client.submit(model, input)
+                await client.wait(job)
+
+        (or ``await slot.acquire()`` ... ``slot.release()`` when the hold outlives one block)."""
+        return JobSlot(self._limiter)
 
     # ------------------------------------------------------------------ reads
     async def models(self, *, refresh: bool = False) -> list[ModelInfo]:
@@ -288,7 +299,7 @@ class AsyncClient:
             accepted = validate_model(model, await self.models()).key_params or None
         data = _generate_input(given, accepted, self._rng)
         seed = data.get("seed")
-        async with self._limiter.jobs:
+        async with self.job_slot():
             job = await self.submit(
                 model, data, idempotency_key=idempotency_key, on_submitted=on_submitted
             )
@@ -314,7 +325,8 @@ class AsyncClient:
         if not current.done:
             raise ConflictError(
                 f"job {current.id} is still {current.status}",
-                hint=f"Wait for it first: client.wait({current.id!r}).",
+                advice=f"Wait for it first: client.wait({current.id!r}).",
+                job_id=current.id,
             )
         done = settled(current)
         return list(await self._download(done, done.seed, {}))

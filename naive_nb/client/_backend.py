@@ -23,6 +23,7 @@ __all__ = [
     "Backend",
     "Secret",
     "auth_advice",
+    "auth_facts",
     "resolve_backend",
     "scrub",
 ]
@@ -78,7 +79,8 @@ class Backend:
     # advice depends on them
     key_from: str = ""
     url_from: str = ""
-    #: what the user would change to get the local preview engine instead
+    #: the settings that stand between the user and the local preview engine: of "api_key",
+    #: "NAIVE_API_KEY", "base_url", "NAIVE_BASE_URL" (arguments and environment variables)
     to_go_local: tuple[str, ...] = ()
 
     @property
@@ -102,12 +104,12 @@ def resolve_backend(
     url_from = "" if not url else ("argument" if base_url is not None else "env")
     # The embedded server is used only when neither a key nor an address is set, anywhere.
     steps = tuple(
-        step
-        for step, present in (
-            ("leave out api_key=", bool(api_key)),
-            ("unset NAIVE_API_KEY", bool(os.environ.get("NAIVE_API_KEY"))),
-            ("leave out base_url=", bool(base_url)),
-            ("unset NAIVE_BASE_URL", bool(os.environ.get("NAIVE_BASE_URL"))),
+        setting
+        for setting, present in (
+            ("api_key", bool(api_key)),
+            ("NAIVE_API_KEY", bool(os.environ.get("NAIVE_API_KEY"))),
+            ("base_url", bool(base_url)),
+            ("NAIVE_BASE_URL", bool(os.environ.get("NAIVE_BASE_URL"))),
         )
         if present
     )
@@ -143,7 +145,29 @@ def auth_advice(backend: Backend) -> str:
         advice = f"{where} refused the key: check {check} (a key looks like nv_sk_live_...)"
     if not backend.to_go_local:
         return f"{advice}."
-    return f"{advice}, or {' and '.join(backend.to_go_local)} to use the local preview engine."
+    steps = " and ".join(_UNSET[setting] for setting in backend.to_go_local)
+    return f"{advice}, or {steps} to use the local preview engine."
+
+
+# how a Python user takes each setting away
+_UNSET = {
+    "api_key": "leave out api_key=",
+    "NAIVE_API_KEY": "unset NAIVE_API_KEY",
+    "base_url": "leave out base_url=",
+    "NAIVE_BASE_URL": "unset NAIVE_BASE_URL",
+}
+
+
+def auth_facts(backend: Backend) -> dict[str, Any]:
+    """What an :class:`AuthenticationError` keeps of the configuration, for a front end that
+    words its own advice."""
+    return {
+        "backend": backend.label,
+        "base_url": backend.base_url,
+        "key_from": backend.key_from,
+        "url_from": backend.url_from,
+        "to_go_local": backend.to_go_local,
+    }
 
 
 def local_notice(url: str) -> str:

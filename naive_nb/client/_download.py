@@ -34,7 +34,7 @@ async def download_images(
 
     async def one(index: int, url: str) -> GeneratedImage:
         info = as_dict(infos[index]) if index < len(infos) else {}
-        body, content_type = await _fetch(transport, url)
+        body, content_type = await _fetch(transport, url, job.id)
         width = info.get("width") if isinstance(info.get("width"), int) else None
         height = info.get("height") if isinstance(info.get("height"), int) else None
         if (width is None or height is None) and fallback:
@@ -52,8 +52,8 @@ async def download_images(
     return tuple(await asyncio.gather(*(one(i, u) for i, u in enumerate(job.media_urls))))
 
 
-async def _fetch(transport: Transport, url: str) -> tuple[bytes, str | None]:
-    """One result file, retried like a read."""
+async def _fetch(transport: Transport, url: str, job_id: str) -> tuple[bytes, str | None]:
+    """One result file of the job ``job_id``, retried like a read."""
 
     async def attempt(_max_wait: float) -> tuple[bytes, str | None] | Failed:
         return await transport.fetch(url)  # the file host is not the API: no limiter
@@ -66,7 +66,9 @@ async def _fetch(transport: Transport, url: str) -> tuple[bytes, str | None]:
         raise NotFoundError(
             f"result file {url} is gone (result URLs expire)",
             status=404,
-            hint="Fetch the job again with client.get(job_id) for fresh URLs.",
+            advice="Fetch the job again with client.get(job_id) for fresh URLs.",
+            url=url,
+            job_id=job_id,
         ) from None
     what = f"download of {url}"
     if failure.kind is Kind.RESPONSE:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from naive_nb.client._backend import Backend, auth_advice, scrub
+from naive_nb.client._backend import Backend, auth_advice, auth_facts, scrub
 from naive_nb.client._limiter import Throttled
 from naive_nb.client._retry import Kind
 from naive_nb.errors import (
@@ -115,7 +115,7 @@ def error_for(failed: Failed, what: str, backend: Backend, **extra: Any) -> Naiv
     if cls is RateLimitError:
         kwargs["retry_after"] = failure.retry_after
     if cls is AuthenticationError:
-        kwargs["advice"] = auth_advice(backend)
+        kwargs.update(advice=auth_advice(backend), **auth_facts(backend))
     return cls(scrub(message, secret), **kwargs)
 
 

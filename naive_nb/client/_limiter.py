@@ -6,7 +6,8 @@
   the server's ``Date`` so a skewed clock does not matter); an absurd one is ignored;
 * a shared pause: when any call gets a 429, no call sends anything until its ``Retry-After`` has
   passed; then exactly one request (the probe) goes first, and the others follow once it succeeds;
-* a cap on jobs in flight (submit to terminal status) for ``generate``.
+* a cap on jobs in flight (submit to terminal status): ``generate`` holds a :class:`JobSlot`,
+  and so can any caller that runs its own submit and wait (``AsyncClient.job_slot()``).
 
 :class:`Gate` is the sans-IO state machine (fake-clock tested); :class:`Limiter` drives it
 with asyncio. The limiter is bound to the event loop that first uses it. A caller gives
@@ -25,7 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-__all__ = ["HORIZON", "Admission", "Gate", "Limiter", "Throttled", "parse_reset"]
+__all__ = ["HORIZON", "Admission", "Gate", "JobSlot", "Limiter", "Throttled", "parse_reset"]
 
 #: A rate-limit pause further ahead than this (seconds) is taken for a misread header (a reset in
 #: milliseconds read as seconds, a wrong clock) and ignored: the server, which will answer 429
@@ -278,3 +279,42 @@ class Limiter:
         event = self._event()
         event.set()
         self._changed = asyncio.Event()
+
+
+class JobSlot:
+    """One of a client's ``max_jobs_in_flight`` slots (``AsyncClient.job_slot()``).
+
+    ``async with client.job_slot():`` holds it for a block. A hold that outlives one block (a job
+    submitted here and followed to its end in another task) uses ``await slot.acquire()`` and
+    ``slot.release()``. Releasing a slot not held does nothing, so the cap stays exact however
+    a caller's clean-up paths overlap.
+    """
+
+    __slots__ = ("_held", "_limiter")
+
+    def __init__(self, limiter: Limiter) -> None:
+        self._limiter = limiter
+        self._held = False
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    async def acquire(self) -> JobSlot:
+        """Wait for a free slot and take it; returns this slot."""
+        if self._held:
+            raise RuntimeError("this job slot is already held")
+        await self._limiter.jobs.acquire()
+        self._held = True
+        return self
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._limiter.jobs.release()
+
+    async def __aenter__(self) -> JobSlot:
+        return await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()

@@ -42,7 +42,9 @@ def check_job_id(job_id: str) -> str:
     """``job_id`` if it can be a job id (one non-empty URL path segment, at most 200
     characters), else :class:`ValidationError` naming the field ``job_id``."""
     if not isinstance(job_id, str) or not job_id or "/" in job_id or len(job_id) > 200:
-        raise ValidationError(f"not a job id: {job_id!r}", field="job_id")
+        raise ValidationError(
+            f"not a job id: {job_id!r}", field="job_id", rule="job_id", value=job_id
+        )
     return job_id
 
 

@@ -130,8 +130,19 @@ def steps_range(model: str) -> tuple[int, int]:
     return STEPS_BY_MODEL.get(model, STEPS)
 
 
-def _bad(field: str, message: str, allowed: Any = None) -> ValidationError:
-    return ValidationError(message, field=field, allowed=allowed)
+def _bad(
+    field: str,
+    message: str,
+    rule: str,
+    value: Any = None,
+    allowed: Any = None,
+    *,
+    model: str | None = None,
+) -> ValidationError:
+    """A refusal, with its parts (``rule``: see :class:`ValidationError`)."""
+    return ValidationError(
+        message, field=field, allowed=allowed, rule=rule, value=value, model=model
+    )
 
 
 def _shown(value: object, limit: int = 40) -> str:
@@ -154,26 +165,38 @@ def validate_model(model: str, catalog: Sequence[ModelInfo]) -> ModelInfo:
             return info
     ids = [info.id for info in catalog]
     raise InvalidModelError(
-        f"Unknown model {model!r}. Allowed: {', '.join(ids)}", field="model", allowed=ids
+        f"Unknown model {model!r}. Allowed: {', '.join(ids)}",
+        field="model",
+        allowed=ids,
+        rule="unknown_model",
+        value=model,
     )
 
 
 def validate_input(info: ModelInfo, data: dict[str, Any]) -> None:
     """Raise :class:`ValidationError` naming the first offending field of ``data``."""
     if not isinstance(data, dict):
-        raise _bad("input", "input must be a dict with at least a prompt")
+        raise _bad("input", "input must be a dict with at least a prompt", "input", data)
     allowed = list(info.key_params)
     for name in data:
         if allowed and name not in allowed:
             raise _bad(
                 f"input.{name}",
                 f"{info.id} does not take {name!r}. Allowed: {', '.join(allowed)}",
+                "not_taken",
+                data[name],
                 allowed,
+                model=info.id,
             )
     required = ["image_url"] if info.mode == "image-to-image" else ["prompt"]
     for name in required:
         if name not in data:
-            raise _bad(f"input.{name}", f"input.{name} is required for {info.id}")
+            raise _bad(
+                f"input.{name}",
+                f"input.{name} is required for {info.id}",
+                "required",
+                model=info.id,
+            )
     validate_values(info.id, data)
 
 
@@ -209,22 +232,32 @@ def _check(model: str, name: str, value: Any) -> None:
         _check_choice(where, value, RECRAFT_STYLES)
     elif name == "enable_safety_checker":
         if not isinstance(value, bool):
-            raise _bad(where, f"{where} must be True or False, got {_shown(value)}")
+            raise _bad(
+                where, f"{where} must be True or False, got {_shown(value)}", "boolean", value
+            )
     elif name == "colors":
         _check_colors(value)
     elif name == "image_url" and (
         not isinstance(value, str) or not value.startswith(IMAGE_URL_SCHEMES)
     ):
-        raise _bad(where, f"{where} must be an http(s) or data: URL, got {_shown(value)}")
+        raise _bad(
+            where,
+            f"{where} must be an http(s) or data: URL, got {_shown(value)}",
+            "url",
+            value,
+            IMAGE_URL_SCHEMES,
+        )
 
 
 def _check_text(where: str, value: Any, *, required: bool) -> None:
     if not isinstance(value, str) or (required and not value.strip()):
-        raise _bad(where, f"{where} must be a non-empty string, got {_shown(value)}")
+        raise _bad(where, f"{where} must be a non-empty string, got {_shown(value)}", "text", value)
     if len(value) > MAX_PROMPT_CHARS:
         raise _bad(
             where,
             f"{where} must be at most {MAX_PROMPT_CHARS} characters, got {len(value)}",
+            "max_length",
+            value,
             MAX_PROMPT_CHARS,
         )
 
@@ -239,7 +272,12 @@ def _check_range(
     kind = "an integer" if integer else "a number"
     scope = f" for {model}" if model else ""
     raise _bad(
-        where, f"{where} must be {kind} from {low} to {high}{scope}, got {_shown(value)}", bounds
+        where,
+        f"{where} must be {kind} from {low} to {high}{scope}, got {_shown(value)}",
+        "integer" if integer else "number",
+        value,
+        bounds,
+        model=model,
     )
 
 
@@ -248,7 +286,9 @@ def _check_choice(where: str, value: Any, choices: tuple[str, ...]) -> None:
         return
     named = [repr(choice) for choice in choices]
     listed = " or ".join(named) if len(named) == 2 else f"one of {', '.join(named)}"
-    raise _bad(where, f"{where} must be {listed}, got {_shown(value)}", list(choices))
+    raise _bad(
+        where, f"{where} must be {listed}, got {_shown(value)}", "choice", value, list(choices)
+    )
 
 
 def _check_size(value: Any) -> None:
@@ -265,6 +305,8 @@ def _check_size(value: Any) -> None:
         f"input.image_size must be one of {', '.join(presets)}, or "
         f'{{"width": W, "height": H}} in multiples of {SIDE_MULTIPLE} from {SIDE[0]} to {SIDE[1]}; '
         f"got {_shown(value)}",
+        "image_size",
+        value,
         presets,
     )
 
@@ -278,10 +320,16 @@ def _check_colors(value: Any) -> None:
         raise _bad(
             where,
             f"{where} must be a list of up to {MAX_COLORS} colours {shape}, got {_shown(value)}",
+            "colors",
+            value,
         )
     if len(value) > MAX_COLORS:
         raise _bad(
-            where, f"{where} takes at most {MAX_COLORS} colours, got {len(value)}", MAX_COLORS
+            where,
+            f"{where} takes at most {MAX_COLORS} colours, got {len(value)}",
+            "colors",
+            value,
+            MAX_COLORS,
         )
     for index, colour in enumerate(value):
         fits = (
@@ -290,7 +338,9 @@ def _check_colors(value: Any) -> None:
             and all(_is_int(c) and low <= c <= high for c in colour.values())
         )
         if not fits:
-            raise _bad(where, f"{where}[{index}] must be {shape}, got {_shown(colour)}")
+            raise _bad(
+                where, f"{where}[{index}] must be {shape}, got {_shown(colour)}", "colors", value
+            )
 
 
 def validate_job_filter(status: str | None, limit: int) -> None:
@@ -300,10 +350,16 @@ def validate_job_filter(status: str | None, limit: int) -> None:
             f"status must be one of {', '.join(JOB_STATUSES)}, got {status!r}",
             field="status",
             allowed=list(JOB_STATUSES),
+            rule="choice",
+            value=status,
         )
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
         raise ValidationError(
-            f"limit must be an integer from 1 to 100, got {limit!r}", field="limit"
+            f"limit must be an integer from 1 to 100, got {limit!r}",
+            field="limit",
+            allowed=(1, 100),
+            rule="integer",
+            value=limit,
         )
 
 
@@ -314,6 +370,9 @@ def validate_num_images(num_images: int) -> None:
         raise ValidationError(
             f"num_images must be an integer from {low} to {high}, got {num_images!r}",
             field="num_images",
+            allowed=NUM_IMAGES,
+            rule="integer",
+            value=num_images,
         )
 
 
