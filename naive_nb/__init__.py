@@ -12,11 +12,18 @@ from typing import TYPE_CHECKING, Any
 from naive_nb._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real names
-    from naive_nb.client._async import AsyncClient
-    from naive_nb.client._polling import PollSchedule
-    from naive_nb.client._retry import RetryPolicy
-    from naive_nb.client._sync import Client
-    from naive_nb.client._types import GeneratedImage, Job, ModelInfo, Notice, Price, Result
+    from naive_nb.client import (
+        AsyncClient,
+        Client,
+        GeneratedImage,
+        Job,
+        ModelInfo,
+        Notice,
+        PollSchedule,
+        Price,
+        Result,
+        RetryPolicy,
+    )
     from naive_nb.errors import (
         APIConnectionError,
         APIError,
@@ -48,16 +55,16 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real n
 _LAZY: dict[str, str] = {
     "serve_local": "naive_nb.local",
     "LocalServer": "naive_nb.local",
-    "Client": "naive_nb.client._sync",
-    "AsyncClient": "naive_nb.client._async",
-    "Job": "naive_nb.client._types",
-    "Result": "naive_nb.client._types",
-    "GeneratedImage": "naive_nb.client._types",
-    "ModelInfo": "naive_nb.client._types",
-    "Notice": "naive_nb.client._types",
-    "Price": "naive_nb.client._types",
-    "RetryPolicy": "naive_nb.client._retry",
-    "PollSchedule": "naive_nb.client._polling",
+    "Client": "naive_nb.client",
+    "AsyncClient": "naive_nb.client",
+    "Job": "naive_nb.client",
+    "Result": "naive_nb.client",
+    "GeneratedImage": "naive_nb.client",
+    "ModelInfo": "naive_nb.client",
+    "Notice": "naive_nb.client",
+    "Price": "naive_nb.client",
+    "RetryPolicy": "naive_nb.client",
+    "PollSchedule": "naive_nb.client",
     "NaiveError": "naive_nb.errors",
     "APIError": "naive_nb.errors",
     "ValidationError": "naive_nb.errors",

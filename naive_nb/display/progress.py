@@ -1,9 +1,12 @@
-"""Progress renderers: one state in, text and HTML out; and the final summary that replaces them.
+"""Progress renderers: one run's state in, text and HTML out; and the summary that replaces them.
 
-The live display shows status, progress, elapsed time against the server's estimate, the job id
-and the estimated credits. It always ends in a :class:`Summary` rendered in every mime type, so a
-notebook saved (or executed by nbclient) mid-way never shows a bar frozen at 0 %. Failure is red,
-as in tqdm.notebook.
+The live display shows the whole run. One job: its status and percent, elapsed time against the
+server's estimate, the job id and the estimated credits. Several: how many are running, done,
+waiting and failed ("4 running, 1 of 4 done") and the credits spent so far against the
+estimate. The bar moves with the clock between polls and never claims a job done before it is
+(:class:`naive_nb.run.events.RunProgress`). A run always ends in a :class:`Summary` rendered in
+every mime type, so a notebook saved (or executed by nbclient) mid-way never shows a bar frozen
+at 0 %. Failure is red, as in tqdm.notebook.
 """
 
 from __future__ import annotations
@@ -11,7 +14,18 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from naive_nb.run.events import ProgressState, Summary
+from naive_nb.run.events import JobProgress, RunProgress, Summary
+
+__all__ = [
+    "progress_bundle",
+    "progress_html",
+    "progress_label_html",
+    "progress_status",
+    "progress_text",
+    "summary_bundle",
+    "summary_html",
+    "summary_text",
+]
 
 GREEN = "#1a7f37"
 RED = "#b21818"
@@ -28,38 +42,70 @@ def _credits(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
 
-def progress_text(state: ProgressState) -> str:
-    """One line, the same on a terminal and in ``text/plain``."""
-    filled = round(state.fraction * BAR_WIDTH)
-    bar = "#" * filled + "." * (BAR_WIDTH - filled)
-    status = state.status
-    if state.status == "processing" and (state.progress is not None or state.estimated_seconds):
-        status = f"processing {state.job_fraction * 100:.0f}%"
-    if state.notice:  # why nothing moves: a rate-limit pause, a retry
-        status = f"{status} ({state.notice})"
-    estimate = ""
-    if state.estimated_seconds:
-        shown = f"{state.estimated_seconds:.1f}".rstrip("0").rstrip(".")  # 1.5, 8, 15
-        estimate = f" / ~{shown}s"
-    sweep = state.jobs_total > 1 and not state.status.startswith("submitting")
-    jobs = f" | job {state.jobs_done + 1}/{state.jobs_total}" if sweep else ""
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")  # 1.5, 8, 15
+
+
+def _one_job(run: RunProgress, job: JobProgress) -> str:
+    status = {"waiting": "submitting", "done": "completed", "cached": "from cache"}.get(
+        job.status, job.status
+    )
+    if job.status == "processing" and (job.progress is not None or job.estimated_seconds):
+        status = f"processing {job.fraction(run.elapsed) * 100:.0f}%"
+    if run.notice:  # why nothing moves: a rate-limit pause, a retry
+        status = f"{status} ({run.notice})"
+    estimate = f" / ~{_seconds(job.estimated_seconds)}s" if job.estimated_seconds else ""
     return (
-        f"naive [{bar}] {status} | {state.elapsed:.1f}s{estimate}{jobs} | "
-        f"id {_short(state.job_id)} | ~{_credits(state.estimated_credits)} credits"
+        f"{status} | {run.elapsed:.1f}s{estimate} | id {_short(job.job_id)} | "
+        f"~{_credits(job.estimated_credits)} credits"
     )
 
 
-def progress_html(state: ProgressState) -> str:
-    percent = round(state.fraction * 100)
-    text = html.escape(progress_text(state).split("] ", 1)[-1])
+def _many_jobs(run: RunProgress) -> str:
+    counts = [f"{run.running} running", f"{run.done + run.cached} of {run.total} done"]
+    if run.waiting:
+        counts.append(f"{run.waiting} waiting")
+    if run.failed:
+        counts.append(f"{run.failed} failed")
+    status = ", ".join(counts)
+    if run.cached:
+        status += f" ({run.cached} from cache)"
+    if run.notice:
+        status = f"{status} ({run.notice})"
+    estimate = run.estimated_credits
+    spent = f"{run.credits:g}" + (f" of ~{estimate:g}" if estimate is not None else "")
+    return f"{status} | {run.elapsed:.1f}s | {spent} credits"
+
+
+def progress_status(run: RunProgress) -> str:
+    """The run's state in one line, without the bar."""
+    if run.total == 1:
+        return _one_job(run, run.jobs[0])
+    return _many_jobs(run)
+
+
+def progress_text(run: RunProgress) -> str:
+    """One line, the same on a terminal and in ``text/plain``."""
+    filled = round(run.fraction * BAR_WIDTH)
+    bar = "#" * filled + "." * (BAR_WIDTH - filled)
+    return f"naive [{bar}] {progress_status(run)}"
+
+
+def progress_label_html(run: RunProgress) -> str:
+    """The state beside a bar (the HTML line's, and a widget bar's label)."""
+    return f'<code style="color:{GREY}">{html.escape(progress_status(run))}</code>'
+
+
+def progress_html(run: RunProgress) -> str:
+    percent = round(run.fraction * 100)
     return (
         f'<div><progress value="{percent}" max="100" style="width:240px"></progress> '
-        f'<code style="color:{GREY}">{text}</code></div>'
+        f"{progress_label_html(run)}</div>"
     )
 
 
-def progress_bundle(state: ProgressState) -> dict[str, Any]:
-    return {"text/plain": progress_text(state), "text/html": progress_html(state)}
+def progress_bundle(run: RunProgress) -> dict[str, Any]:
+    return {"text/plain": progress_text(run), "text/html": progress_html(run)}
 
 
 def summary_text(summary: Summary) -> str:

@@ -16,6 +16,9 @@ from typing import Any
 from traitlets import Bool, Enum, Float, Int, TraitError, TraitType
 from traitlets.config import Config, Configurable
 
+#: the progress displays ``NaiveMagics.progress`` chooses from (``auto``: by the front end)
+MODES = ("auto", "widget", "html", "text", "none")
+
 
 class SettingRefused(BaseException):
     """A ``%config NaiveMagics`` setting refused; the value stays as it was.
@@ -34,7 +37,7 @@ def allowed_values(name: str, trait: TraitType[Any, Any]) -> str:
     if name == "model":
         return "a model id such as 'fal-ai/flux/schnell' (%naive models lists them)"
     if name == "size":
-        from naive_nb.client._validation import IMAGE_SIZES
+        from naive_nb.client import IMAGE_SIZES
 
         return f"one of {', '.join(repr(size) for size in IMAGE_SIZES)}"
     if isinstance(trait, Enum):

@@ -11,6 +11,10 @@ Whatever the mode, :meth:`ProgressView.finish` replaces the display with the sum
 ``text/plain`` and ``text/html``, so a saved or nbclient-executed notebook shows how the run
 ended, never a bar frozen at 0 %. A small daemon thread re-renders every half second so elapsed
 time moves even while the poller sleeps until near the server's estimate.
+
+The view is the observer a front end hands to ``Session.run``: it shows the whole run
+(:class:`naive_nb.run.RunProgress`), and appears with the first update, so a run served whole
+from the cache (which reports nothing) shows only its summary.
 """
 
 from __future__ import annotations
@@ -22,10 +26,18 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from naive_nb.display.progress import progress_bundle, progress_text, summary_bundle, summary_text
-from naive_nb.run.events import ProgressState, Summary
+from naive_nb.display.progress import (
+    progress_bundle,
+    progress_label_html,
+    progress_text,
+    summary_bundle,
+    summary_text,
+)
+from naive_nb.notebook.config import MODES
+from naive_nb.run.events import JobProgress, RunProgress, Summary
 
-MODES = ("auto", "widget", "html", "text", "none")
+__all__ = ["MODES", "ProgressView", "detect_mode"]
+
 TICK = 0.5
 
 
@@ -62,8 +74,10 @@ def detect_mode(shell: Any) -> str:
 class ProgressView:
     def __init__(self, mode: str) -> None:
         self.mode = mode
-        self._state = ProgressState("submitting", 0.0)
+        self._state = RunProgress((JobProgress("submitting"),))
+        self._received = time.monotonic()  # when the state was reported (its elapsed then)
         self._start = time.monotonic()
+        self.started = False
         self._lock = threading.Lock()
         self._render_lock = threading.Lock()  # the ticker and the poller both render
         self._handle: Any = None
@@ -76,6 +90,9 @@ class ProgressView:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
         self._start = time.monotonic()
         if self.mode == "none":
             return
@@ -101,9 +118,13 @@ class ProgressView:
         self._render_widget(self._current())
         self._handle = _display(self._widget, display_id=True)
 
-    def update(self, state: ProgressState) -> None:
+    def update(self, state: RunProgress) -> None:
+        """The run's new state (the display appears with the first one)."""
         with self._lock:
             self._state = state
+            self._received = time.monotonic()
+        if not self.started:
+            self.start()
         self._render()
 
     def notice(self, notice: object) -> None:
@@ -138,9 +159,11 @@ class ProgressView:
         return time.monotonic() - self._start
 
     # -- rendering ----------------------------------------------------------------------------
-    def _current(self) -> ProgressState:
+    def _current(self) -> RunProgress:
+        """The last state, its clock moved on to now (the bar moves between updates)."""
         with self._lock:
-            return replace(self._state, elapsed=time.monotonic() - self._start)
+            moved = time.monotonic() - self._received
+            return replace(self._state, elapsed=self._state.elapsed + moved)
 
     def _bundle(self) -> dict[str, Any]:
         return progress_bundle(self._current())
@@ -164,9 +187,9 @@ class ProgressView:
             elif self.mode == "text":
                 self._write_line(progress_text(state))
 
-    def _render_widget(self, state: ProgressState) -> None:
+    def _render_widget(self, state: RunProgress) -> None:
         self._bar.value = state.fraction
-        self._label.value = progress_bundle(state)["text/html"].split("</progress> ", 1)[-1]
+        self._label.value = progress_label_html(state)
 
     def _write_line(self, text: str, *, final: bool = False) -> None:
         pad = " " * max(0, self._last_line - len(text))

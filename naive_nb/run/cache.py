@@ -24,8 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from naive_nb.run.problems import CacheMiss
 from naive_nb.run.records import MANIFEST_NAME, JobRecord
 from naive_nb.run.store import Damage, ResultStore, write_atomic
+
+__all__ = [
+    "CACHE_DIR",
+    "CacheLookup",
+    "CacheMiss",
+    "RequestCache",
+    "canonical_json",
+    "request_key",
+]
 
 CACHE_DIR = "_cache"
 
@@ -35,27 +45,6 @@ CACHE_DIR = "_cache"
 # against its files anyway.
 _SCANNED: dict[str, dict[str, tuple[str, str, str]]] = {}
 _SCAN_LOCK = threading.Lock()
-
-
-class CacheMiss(LookupError):
-    """Offline mode and no (intact) cached result for a request; ``damage`` says what was found
-    instead of a whole copy, when something was."""
-
-    def __init__(self, key: str, model: str, seed: object, damage: Damage | None = None) -> None:
-        if seed is None:
-            what = (
-                f"Offline mode: {model} takes no seed, so each of its requests makes a new "
-                "random image and none is ever cached."
-            )
-        else:
-            what = f"Offline mode: no cached result for {model} with seed {seed} (key {key[:12]})."
-        super().__init__(
-            f"{what} Run it online: %config NaiveMagics.offline = False (and no --offline)."
-        )
-        self.key = key
-        self.model = model
-        self.seed = seed
-        self.damage = damage
 
 
 @dataclass(frozen=True)
@@ -85,6 +74,11 @@ class RequestCache:
         self.store = store
         self.directory = store.root / CACHE_DIR
         self._by_key: dict[str, list[str]] | None = None  # manifests by request key, read once
+
+    def refresh(self) -> None:
+        """Look at the store's manifests again on the next fallback (another kernel may have
+        written some since)."""
+        self._by_key = None
 
     def get(self, key: str) -> JobRecord | None:
         return self.lookup(key).record

@@ -31,9 +31,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from naive_nb.client import LOCAL_BACKEND  # every embedded server: its jobs die with its kernel
+
+__all__ = [
+    "FINAL_EVENTS",
+    "JOURNAL_NAME",
+    "LOCAL_BACKEND",
+    "Claim",
+    "JobJournal",
+    "JournalReading",
+    "PendingJob",
+]
+
 JOURNAL_NAME = "_journal.jsonl"
 FINAL_EVENTS = ("collected", "failed", "cancelled", "lost", "not_ours")
-LOCAL_BACKEND = "local preview engine"  # every embedded server: its jobs die with its kernel
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
-"""Turning what a user typed into request values, and the problems found while planning a run.
+"""Turning what a user typed into request values (``-p KEY=VALUE``, ``768x512``), and pixel sizes.
 
-Checking a request against a model is not done here: the client's :mod:`naive_nb.client._validation`
-is the one validator and holds the one documented catalog, so the magic refuses exactly what
+Checking a request against a model is not done here: the client's validator is the one
+validator and holds the one documented catalog, so the core refuses exactly what
 ``Client.submit`` would refuse, before anything is sent.
 """
 
@@ -11,15 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from naive_nb.client._validation import image_dimensions
-
-
-class InputProblem(ValueError):
-    """A run refused while planning it (e.g. too many sweep axes); ``field`` names the option."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+from naive_nb.client import image_dimensions
 
 
 def parse_param_value(text: str) -> Any:

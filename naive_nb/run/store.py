@@ -27,7 +27,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from naive_nb.run.problems import EmptyResult
 from naive_nb.run.records import MANIFEST_NAME, JobRecord, StoredImage, sha256_of
+
+__all__ = [
+    "DAMAGE_PROBLEMS",
+    "Damage",
+    "EmptyResult",
+    "ImagePayload",
+    "ResultStore",
+    "read_provenance",
+    "with_provenance",
+    "write_atomic",
+]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PROVENANCE_KEY = "naive"
@@ -53,14 +65,6 @@ DAMAGE_PROBLEMS = (
     "file_missing",  # a listed file is gone
     "checksum",  # a listed file's bytes no longer match its sha256
 )
-
-
-class EmptyResult(ValueError):
-    """A job with no images offered to the store: never a result, never written."""
-
-    def __init__(self, job_id: str) -> None:
-        super().__init__(f"job {job_id} has no images to store")
-        self.job_id = job_id
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ import re
 import secrets
 from collections.abc import Callable
 
-from naive_nb.client._validation import RANDOM_SEED_LIMIT, SEED_MAX
+from naive_nb.client import RANDOM_SEED_LIMIT, SEED_MAX
+from naive_nb.run.problems import SweepError
 
 __all__ = [
     "MAX_SWEEP",
@@ -40,10 +41,6 @@ _SINGLE = re.compile(r"^(?P<value>\d+)$")
 RANDOM_SEED = "-1"
 
 
-class SweepError(ValueError):
-    """A seed list that cannot be planned; the message says which part and why."""
-
-
 def random_seed() -> int:
     """A concrete seed for a request that gave none (so it can be re-made and cached).
 
@@ -58,23 +55,29 @@ def parse_seed_values(
 ) -> list[int]:
     """Expand ``text`` into concrete seeds, or raise :class:`SweepError` naming the bad part."""
     if not text.strip():
-        raise SweepError("--seeds is empty. Use e.g. 1-4, 1,5,9, 1-10 (+2) or 1-10 [5].")
+        raise _seeds("empty", "{name} is empty. Use e.g. 1-4, 1,5,9, 1-10 (+2) or 1-10 [5].", text)
     seeds: list[int] = []
     for raw_part in _split_parts(text):
         part = raw_part.strip()
         if not part:
-            raise SweepError(f"--seeds {text!r} has an empty item between commas.")
+            raise _seeds("empty_item", "{name} {text!r} has an empty item between commas.", text)
         seeds.extend(_expand(part, pick_random))
         if len(seeds) > limit:
-            raise SweepError(
-                f"--seeds {text!r} makes more than {limit} jobs (one per seed); "
-                "narrow the range or add a step like 1-100 (+10)."
+            raise _seeds(
+                "too_many",
+                "{name} {text!r} makes more than {limit} jobs (one per seed); "
+                "narrow the range or add a step like 1-100 (+10).",
+                text,
+                limit=limit,
             )
     duplicates = sorted({s for s in seeds if seeds.count(s) > 1})
     if duplicates:
-        raise SweepError(
-            f"--seeds {text!r} repeats seed {duplicates[0]}: each seed would be paid twice "
-            "for the same image."
+        raise _seeds(
+            "repeated",
+            "{name} {text!r} repeats seed {value}: each seed would be paid twice for the same "
+            "image.",
+            text,
+            value=duplicates[0],
         )
     return seeds
 
@@ -92,9 +95,11 @@ def _expand(part: str, pick_random: Callable[[], int]) -> list[int]:
         return [_checked(int(single["value"]), part)]
     found = _RANGE.match(part)
     if not found:
-        raise SweepError(
-            f"--seeds item {part!r} is not understood. Allowed: 42, 1-4, 1,5,9, "
-            "1-10 (+2), 1-10 [5], or -1 for a random seed."
+        raise _seeds(
+            "not_understood",
+            "{name} item {text!r} is not understood. Allowed: 42, 1-4, 1,5,9, 1-10 (+2), "
+            "1-10 [5], or -1 for a random seed.",
+            part,
         )
     start = _checked(int(found["start"]), part)
     end = _checked(int(found["end"]), part)
@@ -105,15 +110,25 @@ def _expand(part: str, pick_random: Callable[[], int]) -> list[int]:
     else:
         step = int(found["step"].replace(" ", ""))
     if step == 0:  # never "one by one": (+0) is a typo, and each seed is a paid job
-        raise SweepError(f"--seeds item {part!r}: the step must not be 0; e.g. 1-10 (+2).")
+        raise _seeds(
+            "zero_step", "{name} item {text!r}: the step must not be 0; e.g. 1-10 (+2).", part
+        )
     if (end - start) * step < 0:
-        raise SweepError(f"--seeds item {part!r}: the step {step:+d} never reaches {end}.")
+        raise _seeds(
+            "never_reaches",
+            "{name} item {text!r}: the step {step:+d} never reaches {end}.",
+            part,
+            step=step,
+            end=end,
+        )
     return list(range(start, end + (1 if step > 0 else -1), step))
 
 
 def _evenly_spaced(start: int, end: int, count: int, part: str) -> list[int]:
     if count < 1:
-        raise SweepError(f"--seeds item {part!r}: the count in [..] must be at least 1.")
+        raise _seeds(
+            "count_below_one", "{name} item {text!r}: the count in [..] must be at least 1.", part
+        )
     if count == 1:
         return [start]
     # int() truncation as in the X/Y/Z plot script, so the same text gives the same seeds there
@@ -123,7 +138,9 @@ def _evenly_spaced(start: int, end: int, count: int, part: str) -> list[int]:
 
 def _checked(value: int, part: str) -> int:
     if not 0 <= value <= SEED_MAX:
-        raise SweepError(f"--seeds item {part!r}: seeds run from 0 to {SEED_MAX}.")
+        raise _seeds(
+            "out_of_range", "{name} item {text!r}: seeds run from 0 to {high}.", part, high=SEED_MAX
+        )
     return value
 
 
@@ -142,14 +159,17 @@ def is_value_list(text: str) -> bool:
 def parse_number_values(
     text: str,
     *,
-    flag: str,
+    field: str,
     integer: bool,
     low: float,
     high: float,
     limit: int = MAX_SWEEP,
 ) -> list[int] | list[float]:
-    """Values for a sweep over a number (``--steps 4,8,12``, ``--guidance "1-7 [4]"``)."""
-    allowed = f"{flag} takes a number or a list like 4,8,12, 4-12 (+4) or 1-7 [4]"
+    """Values for a sweep over the number ``field`` (``4,8,12``, ``2-8 (+3)``, ``1-7 [4]``)."""
+
+    def bad(code: str, template: str, item: str, **detail: object) -> SweepError:
+        return SweepError(code, template, field=field, text=item, kind="numbers", **detail)
+
     values: list[float] = []
     for raw_part in text.split(","):
         part = raw_part.strip()
@@ -158,12 +178,21 @@ def parse_number_values(
             continue
         found = _NUMBER_RANGE.match(part)
         if not found:
-            raise SweepError(f"{flag} item {part!r} is not understood; {allowed}.")
+            raise bad(
+                "not_understood",
+                "{name} item {text!r} is not understood; {name} takes a number or a list like "
+                "4,8,12, 4-12 (+4) or 1-7 [4].",
+                part,
+            )
         start, end = float(found["start"]), float(found["end"])
         if found["count"] is not None:
             count = int(found["count"])
             if count < 1:
-                raise SweepError(f"{flag} item {part!r}: the count in [..] must be at least 1.")
+                raise bad(
+                    "count_below_one",
+                    "{name} item {text!r}: the count in [..] must be at least 1.",
+                    part,
+                )
             values.extend(
                 start + (end - start) * i / (count - 1) if count > 1 else start
                 for i in range(count)
@@ -171,9 +200,16 @@ def parse_number_values(
             continue
         step = float(found["step"].replace(" ", "")) if found["step"] is not None else 1.0
         if step == 0:
-            raise SweepError(f"{flag} item {part!r}: the step must not be 0; e.g. 4-12 (+4).")
+            raise bad(
+                "zero_step", "{name} item {text!r}: the step must not be 0; e.g. 4-12 (+4).", part
+            )
         if (end - start) * step < 0:
-            raise SweepError(f"{flag} item {part!r}: the step never reaches {end:g}.")
+            raise bad(
+                "never_reaches",
+                "{name} item {text!r}: the step never reaches {end:g}.",
+                part,
+                end=end,
+            )
         value = start
         while (value <= end + 1e-9) if step > 0 else (value >= end - 1e-9):
             values.append(value)
@@ -181,17 +217,31 @@ def parse_number_values(
             if len(values) > limit:
                 break
     if len(values) > limit:
-        raise SweepError(f"{flag} {text!r} makes more than {limit} values; narrow it.")
+        raise bad(
+            "too_many",
+            "{name} {text!r} makes more than {limit} values; narrow it.",
+            text,
+            limit=limit,
+        )
     converted: list[float] = [float(int(v)) if integer else round(v, 3) for v in values]
     for value in converted:
         if not low <= value <= high:
-            kind = "integers" if integer else "numbers"
-            raise SweepError(
-                f"{flag} values must be {kind} from {low:g} to {high:g}; got {value:g}."
+            raise bad(
+                "out_of_range",
+                "{name} values must be {sort} from {low:g} to {high:g}; got {value:g}.",
+                text,
+                sort="integers" if integer else "numbers",
+                low=low,
+                high=high,
+                value=value,
             )
     unique = list(dict.fromkeys(converted))
     if len(unique) < len(converted):
-        raise SweepError(f"{flag} {text!r} repeats a value: it would be paid twice.")
+        raise bad("repeated", "{name} {text!r} repeats a value: it would be paid twice.", text)
     if integer:
         return [int(v) for v in unique]
     return unique
+
+
+def _seeds(code: str, template: str, text: str, **detail: object) -> SweepError:
+    return SweepError(code, template, field="seeds", text=text, kind="seeds", **detail)

@@ -17,7 +17,7 @@ from traitlets.config import Config
 from naive_nb.local import LocalServer, serve_local
 from naive_nb.notebook.config import SettingRefused
 from naive_nb.notebook.magics import CellFailed, NaiveMagics
-from naive_nb.run.runner import RunInterrupted
+from naive_nb.run.problems import RunInterrupted
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell
 

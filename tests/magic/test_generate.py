@@ -16,7 +16,7 @@ from IPython.utils.capture import capture_output
 from naive_nb.display.result import NaiveResult
 from naive_nb.local import LocalServer
 from naive_nb.run.records import sha256_of
-from naive_nb.run.runner import Runner
+from naive_nb.run.session import Session
 from naive_nb.run.store import read_provenance
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell
@@ -64,8 +64,12 @@ def test_generate_returns_a_result_with_stored_files(online: TestingShell) -> No
 def test_output_bundle_has_three_mime_types_and_provenance(online: TestingShell) -> None:
     result = online.run("%naive a lighthouse --seed 7 --format png")
     data, metadata = result._repr_mimebundle_()
-    assert set(data) == {"image/jpeg", "text/html", "text/plain"}
-    assert base64.b64decode(data["image/jpeg"])[:3] == b"\xff\xd8\xff"
+    # issue 9 (display): no image/jpeg beside the HTML, which every front end shows instead
+    assert set(data) == {"text/html", "text/plain"}
+    assert (
+        base64.b64decode(data["text/html"].split("data:image/jpeg;base64,")[1].split('"')[0])[:3]
+        == b"\xff\xd8\xff"
+    )
     assert "<style" not in data["text/html"] and "<script" not in data["text/html"]
     assert "data:image/jpeg;base64," in data["text/html"]
     assert "seed 7" in data["text/plain"] and "naive-results/" in data["text/plain"]
@@ -216,7 +220,7 @@ def test_seeds_by_steps_is_an_xy_plot(online: TestingShell, local_server: LocalS
     assert layout.rows[1][0] is not None and layout.rows[1][0].caption == "seed 1 | steps 6"
     assert "steps" not in result._title()  # what differs labels tiles, not the title
     data, metadata = result._repr_mimebundle_()
-    assert "<th>steps 6</th>" in data["text/html"]
+    assert "<b>steps 6</b>" in data["text/html"]  # issue 9: headers are bold cells
     assert sorted(j["input"]["num_inference_steps"] for j in metadata["naive"]["jobs"]) == [
         2,
         2,
@@ -283,11 +287,11 @@ def test_a_model_without_a_seed_is_never_served_from_cache(
 def test_a_second_interrupt_never_leaves_the_progress_ticker_running(
     online: TestingShell, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted_twice(self: Runner, jobs: object) -> None:
+    def interrupted_twice(self: Session, plan: object, *args: object, **kwargs: object) -> None:
         # what escapes when Ctrl-C is pressed again during the cancels: a bare interrupt
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Runner, "run", interrupted_twice)
+    monkeypatch.setattr(Session, "run", interrupted_twice)
     online.run("%config NaiveMagics.progress = 'text'")
     with capture_output() as captured, pytest.raises(KeyboardInterrupt):
         online.run("%naive a fox --seed 1 --size square")

@@ -21,8 +21,8 @@ from naive_nb.notebook.messages import NaiveUsageError, short_message
 from naive_nb.run.cache import RequestCache
 from naive_nb.run.events import Summary
 from naive_nb.run.journal import LOCAL_BACKEND, JobJournal
+from naive_nb.run.plan import PlannedJob
 from naive_nb.run.records import sha256_of
-from naive_nb.run.runner import PlannedJob
 from naive_nb.run.store import ResultStore
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell
@@ -267,7 +267,7 @@ def test_offline_names_the_damaged_entry(shell: TestingShell, server: LocalServe
         shell.run("%naive a tree --seed 4 --size square --offline")
     text = str(caught.value)
     assert "the stored copy of seed 4" in text and "failed its checksum" in text
-    assert first.images[0].path.name in text and "Offline mode" in text
+    assert first.images[0].path.name in text and "Cache-only" in text
     assert len(server.request_log) == before
 
 

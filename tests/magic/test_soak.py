@@ -19,8 +19,8 @@ from naive_nb.local import LocalServer, serve_local
 from naive_nb.notebook.messages import NaiveUsageError
 from naive_nb.run.cache import RequestCache
 from naive_nb.run.journal import JobJournal
+from naive_nb.run.plan import PlannedJob
 from naive_nb.run.records import sha256_of
-from naive_nb.run.runner import PlannedJob
 from naive_nb.run.store import ResultStore
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell

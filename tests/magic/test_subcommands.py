@@ -13,7 +13,7 @@ from naive_nb.display.table import Table
 from naive_nb.local import LocalServer, serve_local
 from naive_nb.notebook.messages import NaiveUsageError
 from naive_nb.run.journal import LOCAL_BACKEND, JobJournal
-from naive_nb.run.runner import PlannedJob
+from naive_nb.run.plan import PlannedJob
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell
 

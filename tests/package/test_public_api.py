@@ -45,3 +45,18 @@ def test_importing_the_package_imports_nothing_heavy() -> None:
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NoSuchThing"):
         naive_nb.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_load_ext_imports_no_client_core_or_heavy_library() -> None:
+    # %load_ext must stay cheap (< 50 ms, benchmarks/notebook_size.py): the magic's module only,
+    # nothing of the client (httpx), the core, the renderers (Pillow) or the server (Starlette)
+    code = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "InteractiveShell.instance().run_cell('%load_ext naive_nb').raise_error()\n"
+        "names = ('httpx', 'PIL', 'starlette', 'uvicorn', 'naive_nb.client', "
+        "'naive_nb.run.session', 'naive_nb.display.grid', 'naive_nb.local')\n"
+        "print(sorted(m for m in names if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,26 +1,40 @@
-"""The runner on the embedded server: journal before polling, cache, order of a sweep."""
+"""The core's runner on the embedded server and on test doubles: journal before polling, cache,
+order of a sweep, every job followed at once, stopped by Ctrl-C or a cancel token."""
 
 from __future__ import annotations
 
+import _thread
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from naive_nb.client._sync import Client
-from naive_nb.client._types import Job, Notice
-from naive_nb.errors import JobFailed
+from naive_nb.client import Client, Job, LoopThread, Notice
+from naive_nb.errors import Interrupted, JobFailed
 from naive_nb.local import LocalServer
-from naive_nb.run import runner as runner_module
-from naive_nb.run.cache import CacheMiss, RequestCache
-from naive_nb.run.events import ProgressState
+from naive_nb.notebook import notes
+from naive_nb.run import (
+    CacheMiss,
+    CancelToken,
+    Outcome,
+    PlannedJob,
+    Request,
+    RunInterrupted,
+    RunProgress,
+    Session,
+    Settings,
+)
+from naive_nb.run.cache import RequestCache
+from naive_nb.run.claims import match_claims
 from naive_nb.run.journal import JobJournal
-from naive_nb.run.runner import PlannedJob, RunInterrupted, Runner, match_claims, plan
+from naive_nb.run.keeper import Keeper
 from naive_nb.run.store import ResultStore
 from tests.conftest import CANARY_KEY
+
+MODEL = "fal-ai/flux/schnell"
 
 
 @pytest.fixture
@@ -29,18 +43,29 @@ def client(local_server: LocalServer) -> Iterator[Client]:
         yield made
 
 
+def _session(root: Path, client: Any, **settings: Any) -> Session:
+    return Session(Settings(store=root, **settings), client, progress_interval=0.0)
+
+
+def _fox(*seeds: int, **params: Any) -> Request:
+    return Request("a fox", params={"image_size": "square", **params}, seeds=seeds)
+
+
+def _posts(server: LocalServer) -> int:
+    return sum(1 for r in server.request_log if r.method == "POST")
+
+
 def test_every_job_is_journaled_before_it_is_polled(client: Client, tmp_path: Path) -> None:
-    store = ResultStore(tmp_path)
     seen: list[tuple[str, list[str]]] = []
 
-    def on_progress(state: ProgressState) -> None:
-        if state.job_id and state.status in ("queued", "processing", "completed"):
-            journaled = [e["job_id"] for e in JobJournal(tmp_path).entries()]
-            seen.append((state.job_id, journaled))
+    def observe(run: RunProgress) -> None:
+        for job in run.jobs:
+            if job.job_id and job.status in ("queued", "processing", "downloading"):
+                journaled = [e["job_id"] for e in JobJournal(tmp_path).entries()]
+                seen.append((job.job_id, journaled))
 
-    runner = Runner(client, store, on_progress=on_progress)
-    jobs = plan("fal-ai/flux/schnell", {"prompt": "a fox", "image_size": "square"}, [3, 1, 2])
-    outcome = runner.run(jobs)
+    session = _session(tmp_path, client)
+    outcome = session.run(session.plan(_fox(3, 1, 2)), observer=observe)
     assert [r.seed for r in outcome.records] == [3, 1, 2]  # the order asked
     assert seen, "no progress was reported"
     for job_id, journaled in seen:
@@ -52,64 +77,103 @@ def test_every_job_is_journaled_before_it_is_polled(client: Client, tmp_path: Pa
 def test_a_rerun_mixes_cached_and_new_jobs_in_order(
     client: Client, local_server: LocalServer, tmp_path: Path
 ) -> None:
-    store = ResultStore(tmp_path)
-    base = {"prompt": "a fox", "image_size": "square"}
-    Runner(client, store).run(plan("fal-ai/flux/schnell", base, [2]))
-    posts = sum(1 for r in local_server.request_log if r.method == "POST")
-    outcome = Runner(client, store).run(plan("fal-ai/flux/schnell", base, [1, 2, 3]))
+    session = _session(tmp_path, client)
+    session.run(session.plan(_fox(2)))
+    posts = _posts(local_server)
+    outcome = session.run(session.plan(_fox(1, 2, 3)))
     assert [r.seed for r in outcome.records] == [1, 2, 3]
     assert [r.from_cache for r in outcome.records] == [False, True, False]
     assert outcome.cached == 1
-    assert sum(1 for r in local_server.request_log if r.method == "POST") == posts + 2
+    assert _posts(local_server) == posts + 2
 
 
-class _InterruptedClient:
-    """A client whose wait is interrupted (Ctrl-C), and whose cancels are interrupted too."""
+class FakeEngine:
+    """An ``AsyncClient`` stand-in: jobs are accepted at once and wait until told otherwise."""
 
     base_url = "http://fake.test"
+    backend = "custom"
 
-    def __init__(self, interrupts_per_cancel: dict[str, int]) -> None:
-        self.interrupts = dict(interrupts_per_cancel)
+    def __init__(self) -> None:
         self.cancel_calls: list[str] = []
         self.waited: list[object] = []
+        self.release = asyncio.Event()
 
-    def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
+    async def models(self, *, refresh: bool = False) -> list[Any]:
+        from naive_nb.client import DOCUMENTED_MODELS
+
+        return list(DOCUMENTED_MODELS)
+
+    async def get(self, job_id: str) -> Job:
+        return Job(id=job_id, status="processing")
+
+    async def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
         job = Job(id=f"job-{input['seed']}", status="queued", model=model)
         kwargs["on_submitted"](job)
         return job
 
-    def wait(self, job: Any, **kwargs: Any) -> Job:
+    async def wait(self, job: Any, **kwargs: Any) -> Job:
         self.waited.append(job)
-        raise KeyboardInterrupt
+        await asyncio.Event().wait()  # until the run is stopped
+        raise AssertionError("unreachable")
 
-    def cancel(self, job_id: str) -> Job:
+    async def cancel(self, job_id: str) -> Job:
         self.cancel_calls.append(job_id)
-        if self.interrupts.get(job_id, 0) > 0:
-            self.interrupts[job_id] -= 1
-            raise KeyboardInterrupt  # Ctrl-C pressed again while the DELETE is in flight
         return Job(id=job_id, status="cancelled")
 
-    def download(self, job: Any) -> list[Any]:
+    async def download(self, job: Any) -> list[Any]:
         raise AssertionError("nothing completes here")
+
+
+class FakeClient:
+    """The sync side a session needs: the engine, and where it points."""
+
+    def __init__(self, engine: FakeEngine) -> None:
+        self.async_client = engine
+        self.base_url = engine.base_url
+        self.backend = engine.backend
+
+    def close(self) -> None:
+        pass
+
+
+def _interrupt(tmp_path: Path, session: Session, request: Request) -> RunInterrupted:
+    plan = session.plan(request)
+    try:
+        session.run(plan)
+    except KeyboardInterrupt as raised:  # a bare one here would also stop pytest itself
+        assert isinstance(raised, RunInterrupted)
+        return raised
+    raise AssertionError("the run was not interrupted")
 
 
 def test_a_second_interrupt_during_the_cancels_still_cancels_and_journals_each_job(
     tmp_path: Path,
 ) -> None:
-    # job-1: one extra Ctrl-C during its DELETE (retried); job-2: Ctrl-C on every try
-    client = _InterruptedClient({"job-1": 1, "job-2": 5})
-    runner = Runner(client, ResultStore(tmp_path))
-    jobs = plan("fal-ai/flux/schnell", {"prompt": "a fox"}, [1, 2, 3])
-    interrupt: BaseException | None = None
-    try:
-        runner.run(jobs)
-    except KeyboardInterrupt as raised:  # a bare one here would also stop pytest itself
-        interrupt = raised
-    assert isinstance(interrupt, RunInterrupted)
-    message = str(interrupt)
-    assert client.cancel_calls == ["job-1", "job-1", "job-2", "job-2", "job-3"]
+    class Slow(FakeEngine):
+        async def wait(self, job: Any, **kwargs: Any) -> Job:
+            self.waited.append(job)
+            if len(self.waited) == 3:  # every job is waited for: Ctrl-C
+                _thread.interrupt_main()
+            return await super().wait(job, **kwargs)
+
+        async def cancel(self, job_id: str) -> Job:
+            self.cancel_calls.append(job_id)
+            if job_id == "job-1":
+                _thread.interrupt_main()  # Ctrl-C again while the DELETEs are in flight
+            await asyncio.sleep(0.2)
+            if job_id == "job-2":
+                raise ConnectionError("the server went away")
+            return Job(id=job_id, status="cancelled")
+
+    engine = Slow()
+    interrupt = _interrupt(tmp_path, _session(tmp_path, FakeClient(engine)), _fox(1, 2, 3))
+    report = interrupt.report
+    assert sorted(engine.cancel_calls) == ["job-1", "job-2", "job-3"]  # each once, all of them
+    assert report.cancelled == ("job-1", "job-3")
+    assert report.cancel_failed == (("job-2", "the server went away"),)
+    message = notes.interrupted(report)
     assert "cancelled job job-1, job-3 on the server" in message
-    assert "Could not cancel job-2 (interrupted again before the server answered)" in message
+    assert "Could not cancel job-2 (the server went away)" in message
     assert "%naive cancel JOB_ID" in message
     journal = JobJournal(tmp_path)
     events = {(e["job_id"], e["event"]) for e in journal.entries()}
@@ -117,78 +181,92 @@ def test_a_second_interrupt_during_the_cancels_still_cancels_and_journals_each_j
     assert [p.job_id for p in journal.pending()] == ["job-2"]  # not confirmed: still listed
 
 
-def test_every_job_is_waited_for_as_the_accepted_job(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # a sweep: the clock moves a minute per reading, so each job was accepted long before its
-    # wait; the Job (not its id) still goes to the client, which paces its first look from
-    # the job's own acceptance (`accepted_at`) and so looks at once at a job that is due
-    clock = iter(range(0, 10_000, 60))
-    monkeypatch.setattr(runner_module, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+def test_ctrl_c_right_after_a_job_is_journalled_cancels_it(tmp_path: Path) -> None:
+    # the interrupt lands just after the submit of the first job returned (its id journalled,
+    # the submit's reply not yet in the run's hands): that job must be cancelled too, not left
+    # running and charged while the cell says "no job was still running"
+    class Cut(FakeEngine):
+        async def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
+            job = await super().submit(model, input, **kwargs)
+            _thread.interrupt_main()
+            await asyncio.sleep(0.5)  # the interrupt arrives before the submit returns
+            return job
 
-    class Sweep(_InterruptedClient):
-        def wait(self, job: Any, **kwargs: Any) -> Job:
+    engine = Cut()
+    interrupt = _interrupt(tmp_path, _session(tmp_path, FakeClient(engine)), _fox(1, 2))
+    assert engine.cancel_calls == ["job-1"]
+    assert interrupt.report.cancelled == ("job-1",)
+    assert "no job was still running" not in notes.interrupted(interrupt.report)
+    assert JobJournal(tmp_path).pending() == []
+
+
+def test_every_job_is_waited_for_at_once_as_the_accepted_job(tmp_path: Path) -> None:
+    # each wait returns only once every job of the sweep is being waited for: a runner that
+    # waited for one job after another would never get past the first
+    class Together(FakeEngine):
+        async def wait(self, job: Any, **kwargs: Any) -> Job:
             self.waited.append(job)
-            if len(self.waited) < 3:
-                raise JobFailed(job.id, "no luck")
-            raise KeyboardInterrupt
+            if len(self.waited) == 3:
+                self.release.set()
+            await asyncio.wait_for(self.release.wait(), 30)
+            raise JobFailed(job.id, "no luck")
 
-    client = Sweep({})
-    with pytest.raises(RunInterrupted):
-        Runner(client, ResultStore(tmp_path)).run(
-            plan("fal-ai/flux/schnell", {"prompt": "x"}, [1, 2, 3])
-        )
-    assert [getattr(job, "id", job) for job in client.waited] == ["job-1", "job-2", "job-3"]
-    assert all(isinstance(job, Job) for job in client.waited)
+    engine = Together()
+    session = _session(tmp_path, FakeClient(engine))
+    outcome = session.run(session.plan(_fox(1, 2, 3)))
+    assert sorted(getattr(job, "id", job) for job in engine.waited) == ["job-1", "job-2", "job-3"]
+    assert all(isinstance(job, Job) for job in engine.waited)
+    assert [f.code for f in outcome.failures] == ["failed"] * 3
+    assert [f.job_id for f in outcome.failures] == ["job-1", "job-2", "job-3"]  # plan order
 
 
 def test_a_notice_shows_on_the_current_state_until_the_next_status(tmp_path: Path) -> None:
-    states: list[ProgressState] = []
+    states: list[RunProgress] = []
 
-    class Paused(_InterruptedClient):
-        def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
+    class Paused(FakeEngine):
+        async def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
             kwargs["on_notice"](Notice("rate_limited", 61.0, "rate limited, resuming in 61 s"))
-            return super().submit(model, input, **kwargs)
+            return await super().submit(model, input, **kwargs)
 
-        def wait(self, job: Any, **kwargs: Any) -> Job:
+        async def wait(self, job: Any, **kwargs: Any) -> Job:
             kwargs["on_notice"](Notice("retrying", 2.0, "status 503, retrying in 2 s", job.id))
             kwargs["on_update"](Job(id=job.id, status="processing", progress=40.0))
-            raise KeyboardInterrupt
+            raise JobFailed(job.id, "no luck")
 
-    with pytest.raises(RunInterrupted):
-        Runner(Paused({}), ResultStore(tmp_path), on_progress=states.append).run(
-            plan("fal-ai/flux/schnell", {"prompt": "x"}, [1])
-        )
-    shown = [(s.status, s.notice) for s in states]
-    assert shown == [
+    session = _session(tmp_path, FakeClient(Paused()))
+    session.run(session.plan(_fox(1)), observer=states.append)
+    shown = [(s.jobs[0].status, s.notice) for s in states]
+    assert shown[:5] == [
         ("submitting", None),
         ("submitting", "rate limited, resuming in 61 s"),
         ("queued", None),  # the accepted job: the notice is over
         ("queued", "status 503, retrying in 2 s"),
         ("processing", None),
     ]
-    assert states[3].job_id == "job-1"
+    assert states[3].jobs[0].job_id == "job-1"
 
 
 def test_an_interrupted_submit_keeps_the_clients_account(tmp_path: Path) -> None:
-    from naive_nb.errors import Interrupted
-
     account = Interrupted("the client's words", outcome="cancelled", job_id="j-9")
+    token = CancelToken()
 
-    class Cut(_InterruptedClient):
-        def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
+    class Cut(FakeEngine):
+        async def submit(self, model: str, input: Any, **kwargs: Any) -> Job:
             if input["seed"] == 2:
-                raise account
-            return super().submit(model, input, **kwargs)
+                token.cancel()  # Ctrl-C while this submit is under way
+                try:
+                    await asyncio.sleep(30)
+                except asyncio.CancelledError:  # the client cancels it and says so
+                    raise asyncio.CancelledError(account) from None
+            return await super().submit(model, input, **kwargs)
 
-    client = Cut({})
+    engine = Cut()
+    session = _session(tmp_path, FakeClient(engine))
     with pytest.raises(RunInterrupted) as caught:
-        Runner(client, ResultStore(tmp_path)).run(
-            plan("fal-ai/flux/schnell", {"prompt": "x"}, [1, 2])
-        )
-    message = str(caught.value)
+        session.run(session.plan(_fox(1, 2)), cancel=token)
+    message = notes.interrupted(caught.value.report)
     # the job accepted before is cancelled by the runner; the interrupted one by the client
-    assert client.cancel_calls == ["job-1"]
+    assert engine.cancel_calls == ["job-1"]
     assert "cancelled job job-1 on the server" in message
     assert "Job j-9 (created by the interrupted submit) was cancelled" in message
     assert message.count("Interrupted") == 1
@@ -198,9 +276,49 @@ def test_an_interrupted_submit_keeps_the_clients_account(tmp_path: Path) -> None
     assert JobJournal(tmp_path).pending() == []
 
 
+def test_a_cancel_token_stops_a_started_run_on_the_server(tmp_path: Path) -> None:
+    from naive_nb.local import serve_local
+
+    with (
+        serve_local(api_key=CANARY_KEY, time_scale=1.0, spread=0.0, rate_limit=None) as slow,
+        Client(CANARY_KEY, base_url=slow.url) as client,
+    ):
+        session = _session(tmp_path, client)
+        seen: list[RunProgress] = []
+        handle = session.start(session.plan(_fox(1, 2, 3, 4)), observer=seen.append)
+        while not any(all(j.job_id and j.status != "submitting" for j in s.jobs) for s in seen):
+            assert not handle.done()
+            asyncio.run(asyncio.sleep(0.02))
+        assert not handle.done()  # returned at once, still running
+        handle.cancel()
+        outcome = handle.result(timeout=60)
+        statuses = sorted(job["status"] for job in slow.jobs())
+    assert isinstance(outcome, Outcome) and outcome.interrupted is not None
+    report = outcome.interrupted
+    # the run cancels what it waits for; a submit still under way is cancelled by the client,
+    # which says so (report.submit)
+    by_client = {report.submit.job_id} if report.submit is not None else set()
+    assert len(set(report.cancelled) | by_client) == 4 and statuses == ["cancelled"] * 4
+    assert JobJournal(tmp_path).pending() == []
+    # the progress was the whole run's: all four accepted at once, none done
+    assert max(s.count("queued", "processing") for s in seen) == 4
+    assert all(s.done == 0 for s in seen)
+
+
+def test_a_started_run_can_be_awaited(client: Client, tmp_path: Path) -> None:
+    session = _session(tmp_path, client)
+    handle = session.start(session.plan(_fox(5, 6)))
+
+    async def wait() -> Outcome:
+        return await handle
+
+    outcome = asyncio.run(wait())
+    assert handle.done() and [r.seed for r in outcome.records] == [5, 6]
+
+
 def test_the_journal_records_the_backend_of_each_job(client: Client, tmp_path: Path) -> None:
-    jobs = plan("fal-ai/flux/schnell", {"prompt": "a fox", "image_size": "square"}, [1])
-    Runner(client, ResultStore(tmp_path)).run(jobs)
+    session = _session(tmp_path, client)
+    session.run(session.plan(_fox(1)))
     submitted = [e for e in JobJournal(tmp_path).entries() if e["event"] == "submitted"]
     assert submitted[0]["backend"] == urlsplit(client.base_url).netloc
 
@@ -209,21 +327,22 @@ def test_requests_without_a_seed_are_never_cached(
     client: Client, local_server: LocalServer, tmp_path: Path
 ) -> None:
     # Recraft v3 takes no seed: each request draws a new image, so a re-run must run again
-    store = ResultStore(tmp_path)
-    jobs = plan("fal-ai/recraft-v3", {"prompt": "a fox", "image_size": "square"}, [None])
-    first = Runner(client, store).run(jobs)
-    second = Runner(client, store).run(jobs)
+    session = _session(tmp_path, client)
+    request = Request("a fox", model="fal-ai/recraft-v3", params={"image_size": "square"})
+    first = session.run(session.plan(request))
+    second = session.run(session.plan(request))
     assert [r.from_cache for r in second.records] == [False]
     assert second.records[0].job_id != first.records[0].job_id
-    assert sum(1 for r in local_server.request_log if r.method == "POST") == 2
-    assert RequestCache(store).entries() == []
+    assert _posts(local_server) == 2
+    assert RequestCache(session.store).entries() == []
     # the file is named by the seed the server reported, and the record knows that seed
     image = second.records[0].files[0]
     assert (
         image.seed is not None and image.path.name == f"1-seed{image.seed}.{image.path.suffix[1:]}"
     )
+    cache_only = _session(tmp_path, client, cache_only=True)
     with pytest.raises(CacheMiss, match="takes no seed"):
-        Runner(client, store, offline=True).cached(jobs)
+        cache_only.run(cache_only.plan(request))
 
 
 def test_notice_is_public() -> None:
@@ -246,35 +365,37 @@ def test_notice_is_public() -> None:
 def test_every_interrupted_submit_outcome_is_worded_for_a_notebook(
     outcome: str, job_id: str | None, phrase: str
 ) -> None:
-    from naive_nb.errors import Interrupted
-    from naive_nb.run.runner import interrupted_account
-
     interrupt = Interrupted("client words", outcome=outcome, job_id=job_id, idempotency_key="k-1")
-    text = interrupted_account(interrupt)
+    text = notes.submit_account(interrupt)
     assert phrase in text
     assert "client." not in text  # the notebook's own commands, not the Python API's
     assert "idempotency" not in text  # a key the magic cannot pass is no advice
 
 
 def test_a_completed_job_without_images_is_never_stored_cached_or_closed(
-    client: Client, local_server: LocalServer, tmp_path: Path
+    client: Client, local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = ResultStore(tmp_path)
-    jobs = plan("fal-ai/flux/schnell", {"prompt": "a fox", "image_size": "square"}, [1])
-    # the server names no image for the completed job (as a job-list item, or a broken reply)
-    empty = Runner(client, store, downloader=lambda job: []).run(jobs)
+    session = _session(tmp_path, client)
+    plan = session.plan(_fox(1))
+
+    async def no_images(job: Any) -> list[Any]:
+        return []  # the server names no image for the completed job (a broken reply)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(client.async_client, "download", no_images)
+        empty = session.run(plan)
     assert empty.records == []
     (failure,) = empty.failures
     assert failure.code == "no_images" and failure.still_running and failure.job_id
-    assert f"%naive resume {failure.job_id}" in failure.message
-    assert not store.job_dir(failure.job_id).exists()
-    assert RequestCache(store).get(jobs[0].key) is None
+    assert f"%naive resume {failure.job_id}" in notes.failed_job(failure)
+    assert not session.store.job_dir(failure.job_id).exists()
+    assert RequestCache(session.store).get(plan.jobs[0].key) is None
     assert [p.job_id for p in JobJournal(tmp_path).pending()] == [failure.job_id]
     # the same request again: its pending job is collected, not paid for a second time
-    again = Runner(client, store).run(jobs)
+    again = session.run(session.plan(_fox(1)))
     assert [r.job_id for r in again.records] == [failure.job_id]
     assert [(a.job_id, a.reason) for a in again.adopted] == [(failure.job_id, "pending")]
-    assert sum(1 for r in local_server.request_log if r.method == "POST") == 1
+    assert _posts(local_server) == 1
     assert JobJournal(tmp_path).pending() == []
 
 
@@ -283,9 +404,9 @@ def test_a_claim_its_record_cannot_tell_apart_is_stored_unverified_and_never_cac
 ) -> None:
     store = ResultStore(tmp_path)
     base = {"prompt": "a fox", "image_size": "square", "num_images": 1, "seed": 5}
-    steps2 = PlannedJob("fal-ai/flux/schnell", {**base, "num_inference_steps": 2})
-    steps4 = PlannedJob("fal-ai/flux/schnell", {**base, "num_inference_steps": 4})
-    other_seed = PlannedJob("fal-ai/flux/schnell", {**base, "seed": 6})
+    steps2 = PlannedJob(MODEL, {**base, "num_inference_steps": 2})
+    steps4 = PlannedJob(MODEL, {**base, "num_inference_steps": 4})
+    other_seed = PlannedJob(MODEL, {**base, "seed": 6})
     job = client.wait(client.submit(steps2.model, steps2.input))
     journal = JobJournal(tmp_path)
     for claim in (steps2, steps4, other_seed):  # a lost submit of each named this job
@@ -294,7 +415,9 @@ def test_a_claim_its_record_cannot_tell_apart_is_stored_unverified_and_never_cac
     # the record reports the prompt, seed, count and size, not the steps: two requests fit
     matches, checked = match_claims(entry.requests, job)
     assert checked and [m.cache_key for m in matches] == [steps2.key, steps4.key]
-    record = Runner(client, store).keep_claimed(entry, job)
+    keeper = Keeper(client.async_client, store, RequestCache(store), journal)
+    kept = asyncio.run_coroutine_threadsafe(keeper.keep_claimed(entry, job), LoopThread.get().loop)
+    record = kept.result(timeout=30)
     assert record is not None and record.request_source == "unverified"
     assert record.cache_key == "" and len(record.files) == 1
     assert all(RequestCache(store).get(c.key) is None for c in (steps2, steps4, other_seed))

@@ -78,12 +78,12 @@ def test_a_bad_item_anywhere_refuses_the_whole_list() -> None:
     ],
 )
 def test_number_sweeps(text: str, integer: bool, expected: list[float]) -> None:
-    assert parse_number_values(text, flag="--x", integer=integer, low=0, high=20) == expected
+    assert parse_number_values(text, field="--x", integer=integer, low=0, high=20) == expected
 
 
 def test_number_sweep_refusals() -> None:
     with pytest.raises(SweepError, match="not understood"):
-        parse_number_values("a,b", flag="--steps", integer=True, low=1, high=50)
+        parse_number_values("a,b", field="--steps", integer=True, low=1, high=50)
     with pytest.raises(SweepError, match="from 1 to 50"):
-        parse_number_values("40-60 (+10)", flag="--steps", integer=True, low=1, high=50)
+        parse_number_values("40-60 (+10)", field="--steps", integer=True, low=1, high=50)
     assert is_value_list("4,8") and is_value_list("2-6") and not is_value_list("8")
