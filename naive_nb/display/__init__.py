@@ -2,8 +2,9 @@
 
 Nothing here imports IPython; the magic passes bundles to ``display``. A result renders as
 ``text/html`` (inline attributes only, so GitHub and nbconvert keep it; it is what every front end
-shows) and ``text/plain``, so a saved notebook reads the same in any frontend; the labelled
-composite picture is ``result.grid()``.
+shows) and ``text/plain``, so a saved notebook reads the same in any frontend. ``result.grid()``
+lays the same tiles out again (:mod:`naive_nb.display.figure`): it shows the same way, and saves
+the labelled composite picture with the sweep's spec (:mod:`naive_nb.display.composite`).
 """
 
 from __future__ import annotations

@@ -2,28 +2,50 @@
 
 It travels with the notebook, so a reader can re-make or audit a result from the ``.ipynb`` alone:
 model, the full input of each job, seeds, job ids, credits, creation time, the naive-nb version,
-the backend host, and each file's path and sha256. It is built from :class:`JobRecord` values,
-which never hold the API key.
+the backend host, each file's path and sha256, and (for a planned run) the request that made it,
+sweep included, as :meth:`Request.to_json` gives it. It is built from :class:`JobRecord` values,
+which never hold the API key. Paths are relative to the notebook (``base``, its working
+directory), with ``..`` when the store is elsewhere: never an absolute path of the machine.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naive_nb._version import __version__
 from naive_nb.run.records import JobRecord
 
+if TYPE_CHECKING:  # pragma: no cover
+    from naive_nb.run.plan import Plan
+    from naive_nb.run.request import Request
+
 
 def _display_path(path: Path, base: Path | None) -> str:
-    if base is not None:
-        try:
-            return path.resolve().relative_to(base.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix()
+    try:
+        return Path(os.path.relpath(path, base)).as_posix()
+    except ValueError:  # another drive on Windows: the name alone, never the machine's path
+        return path.name
+
+
+def jsonable(value: Any) -> Any:
+    """``json.dumps``' ``default``: decimals as exact numbers, tuples and sets as lists."""
+    if isinstance(value, Decimal):  # exact: an integer, or the float whose repr is the decimal
+        return int(value) if value == value.to_integral() else float(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def request_json(request: Request) -> dict[str, Any]:
+    """The request (sweep included) as plain JSON data: what rebuilds the run."""
+    data: dict[str, Any] = json.loads(json.dumps(request.to_json(), default=jsonable))
+    return data
 
 
 def output_metadata(
@@ -32,8 +54,10 @@ def output_metadata(
     failures: Sequence[dict[str, Any]] = (),
     base: Path | None = None,
     created: datetime | None = None,
+    plan: Plan | None = None,
 ) -> dict[str, Any]:
-    """Metadata for one result output; ``base`` makes file paths relative (to the notebook)."""
+    """Metadata for one result output; ``base`` makes file paths relative (to the notebook);
+    ``plan`` adds the request that made it (and the seed drawn for it, if one was)."""
     models = sorted(
         {r.model for r in records} | {str(f.get("model")) for f in failures if f.get("model")}
     )
@@ -78,4 +102,8 @@ def output_metadata(
     }
     if failures:
         body["failures"] = list(failures)
+    if plan is not None:
+        body["request"] = request_json(plan.resolved)
+        if plan.chosen_seed is not None:
+            body["chosen_seed"] = plan.chosen_seed
     return {"naive": body}
