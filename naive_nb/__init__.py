@@ -50,10 +50,16 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real n
         WaitTimeout,
     )
     from naive_nb.local import LocalServer, serve_local
+    from naive_nb.notebook.compare import compare
+    from naive_nb.notebook.panel import Panel
+    from naive_nb.notebook.viewer import view
 
 # public name -> module that defines it (imported on first attribute access)
 _LAZY: dict[str, str] = {
+    "compare": "naive_nb.notebook.compare",
     "serve_local": "naive_nb.local",
+    "Panel": "naive_nb.notebook.panel",
+    "view": "naive_nb.notebook.viewer",
     "LocalServer": "naive_nb.local",
     "Client": "naive_nb.client",
     "AsyncClient": "naive_nb.client",
@@ -113,6 +119,7 @@ __all__ = [
     "NaiveError",
     "NotFoundError",
     "Notice",
+    "Panel",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "PollSchedule",
@@ -126,8 +133,10 @@ __all__ = [
     "ValidationError",
     "WaitTimeout",
     "__version__",
+    "compare",
     "load_ipython_extension",
     "serve_local",
+    "view",
 ]
 
 

@@ -48,6 +48,8 @@ from naive_nb.notebook.options import (
     parse_options,
     typed_flag,
 )
+from naive_nb.notebook.sweeps import vary_problem
+from naive_nb.run.axes import axis_from_spec
 from naive_nb.run.params import parse_image_size, parse_param_value
 from naive_nb.run.problems import SweepError
 from naive_nb.run.request import Axis, Request
@@ -63,7 +65,19 @@ __all__ = [
     "parse_line",
 ]
 
-SUBCOMMANDS = ("models", "price", "jobs", "get", "cancel", "status", "help", "login", "resume")
+SUBCOMMANDS = (
+    "models",
+    "price",
+    "jobs",
+    "get",
+    "cancel",
+    "status",
+    "help",
+    "login",
+    "resume",
+    "panel",
+    "view",
+)
 #: what a grid calls the keys the line can sweep (the flag's name)
 AXIS_NAMES = {"num_inference_steps": "steps", "guidance_scale": "cfg"}
 
@@ -79,10 +93,14 @@ class GenerateArgs:
     params: dict[str, Any] = field(default_factory=dict)
     # input key -> values, one job per combination (with the seeds): an X/Y plot
     axes: dict[str, list[Any]] = field(default_factory=dict)
+    # --vary axes, in the order typed (after the --steps and --guidance sweeps)
+    vary: list[Axis] = field(default_factory=list)
+    vary_seeds: tuple[str, ...] = ()
     out: str | None = None
     refresh: bool = False
     cache_only: bool = False
     timeout: float | None = None
+    yes: bool = False
 
     def to_request(self) -> Request:
         """What this line asks the core for (how it was typed is left behind)."""
@@ -95,10 +113,11 @@ class GenerateArgs:
             model=self.model,
             params=dict(self.params),
             seeds=seeds,
-            axes=axes,
+            axes=(*axes, *self.vary),
             refresh=self.refresh,
             cache_only=self.cache_only,
             timeout=self.timeout,
+            vary_seeds=self.vary_seeds,
         )
 
 
@@ -111,6 +130,7 @@ class Command:
     job_id: str | None = None
     status: str | None = None
     limit: int = 20
+    variable: str | None = None  # %naive view NAME
 
     @property
     def request(self) -> Request:
@@ -208,6 +228,22 @@ def _generation(namespace: argparse.Namespace, words: Sequence[str]) -> Generate
         params["output_format"] = value
     if namespace.negative is not None:
         params["negative_prompt"] = namespace.negative
+    for spec in namespace.vary:
+        name = spec.partition("=")[0].strip().lower()
+        if not name.startswith(("prompt", "model", "negative")):  # text keeps its dashes
+            spec = spec.translate(TO_HYPHEN)
+        try:
+            args.vary.append(axis_from_spec(spec))
+        except SweepError as error:
+            raise MagicUsageError(f"%naive: {vary_problem(error)}") from None
+    if namespace.vary_seeds is not None:
+        names = [name.strip() for name in namespace.vary_seeds.split(",")]
+        if not all(names):
+            raise MagicUsageError(
+                "%naive: --vary-seeds takes axis names separated by commas, e.g. "
+                f"--vary-seeds prompt; got {namespace.vary_seeds!r}."
+            )
+        args.vary_seeds = tuple(names)
     if namespace.no_safety:
         params["enable_safety_checker"] = False
     for item in namespace.param:
@@ -242,6 +278,7 @@ def _run_options(namespace: argparse.Namespace, args: GenerateArgs) -> GenerateA
         raise MagicUsageError("%naive: --refresh runs again, --cache-only never does: pick one.")
     if namespace.timeout is not None:
         args.timeout = _float("--timeout", namespace.timeout, 1, 86400)
+    args.yes = bool(namespace.yes)
     return args
 
 
@@ -297,7 +334,14 @@ def _prompt_hint(typed: str) -> str:
 
 def _subcommand(typed: str, rest: list[str], quoted: set[int]) -> Command:
     name = typed.casefold()
-    if name in ("models", "status", "help", "login"):
+    if name == "view":
+        if len(rest) > 1 or (rest and not rest[0].isidentifier()):
+            raise MagicUsageError(
+                "%naive view takes the name of a result, e.g. %naive view r; "
+                f"got {' '.join(rest)!r}."
+            )
+        return Command(name, variable=rest[0] if rest else None)
+    if name in ("models", "status", "help", "login", "panel"):
         if rest:
             raise MagicUsageError(
                 f"%naive {name} takes no arguments; got {' '.join(rest)!r}." + _prompt_hint(typed)

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from naive_nb.notebook.args import AXIS_NAMES, MagicUsageError, parse_line
+from naive_nb.run.axes import key_of
 from naive_nb.run.request import Axis, Request
+from naive_nb.run.values import is_range, show_number
 
 __all__ = ["CannotWrite", "to_cell", "to_line"]
 
@@ -77,11 +79,56 @@ def _number(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _axis(axis: Axis) -> str:
-    flag = _AXIS_FLAGS.get(axis.key)
-    if flag is None or axis.label != AXIS_NAMES[axis.key] or len(axis.values) < 2:
-        raise CannotWrite(f"no %naive flag sweeps the axis {axis.label!r} as asked")
-    return f"{flag}={','.join(_number(value) for value in axis.values)}"
+def _axes(axes: tuple[Axis, ...]) -> list[str]:
+    """The axes as flags: ``--steps`` and ``--guidance`` for those the parser puts first (in
+    that order), ``--vary NAME=VALUES`` for the rest, in order."""
+    parts = []
+    flags = list(_AXIS_FLAGS)
+    for n, axis in enumerate(axes):
+        flag = _AXIS_FLAGS.get(axis.key)
+        as_flag = (
+            flag is not None
+            and axis.kind == "param"
+            and axis.label == AXIS_NAMES[axis.key]
+            and len(axis.values) >= 2
+            and all(a.key in flags[: flags.index(axis.key)] for a in axes[:n])
+        )
+        if as_flag:
+            parts.append(f"{flag}={','.join(_number(value) for value in axis.values)}")
+        else:
+            parts.append(f"--vary={_quoted(_vary(axis))}")
+    return parts
+
+
+def _vary(axis: Axis) -> str:
+    """One axis as ``--vary`` reads it (checked when the whole line is read back)."""
+    if axis.kind == "replace":
+        return f"prompt:{axis.search}=" + ",".join(_csv_item(v) for v in axis.values)
+    if axis.kind == "multi":
+        keys = axis.keys
+        if [key_of(name) for name in axis.label.split("+")] != list(keys) or not all(
+            list(value) == list(keys) for value in axis.values
+        ):
+            raise CannotWrite(f"no %naive flag sweeps the axis {axis.label!r} as asked")
+        return f"{axis.label}=" + ",".join(
+            "+".join(_csv_item(value[key], key) for key in keys) for value in axis.values
+        )
+    return f"{axis.label}=" + ",".join(_csv_item(value, axis.key) for value in axis.values)
+
+
+def _csv_item(value: Any, key: str = "prompt") -> str:
+    """A value as one item of a list (quoted when a bare item would read otherwise)."""
+    if isinstance(value, dict) and key == "image_size" and set(value) == {"width", "height"}:
+        return f"{value['width']}x{value['height']}"
+    if isinstance(value, (bool, int, float)):
+        return show_number(value)
+    if not isinstance(value, str):
+        raise CannotWrite(f"no %naive flag writes {key}={value!r} in a sweep")
+    reads_as_text = key in ("model", "prompt") or _stays_text(value)
+    plain = value and value == value.strip() and not any(c in value for c in ',"\\+()[]=')
+    if plain and reads_as_text and not is_range(value) and value.lower() not in ("-1", "random"):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _options(request: Request) -> list[str]:
@@ -93,7 +140,9 @@ def _options(request: Request) -> list[str]:
     elif request.seeds:
         parts.append(f"--seeds={','.join(str(seed) for seed in request.seeds)}")
     parts.extend(_param(key, value) for key, value in request.params.items())
-    parts.extend(_axis(axis) for axis in request.axes)
+    parts.extend(_axes(request.axes))
+    if request.vary_seeds:
+        parts.append(f"--vary-seeds={_quoted(','.join(request.vary_seeds))}")
     if request.refresh:
         parts.append("--refresh")
     if request.cache_only:

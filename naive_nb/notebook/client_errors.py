@@ -79,6 +79,23 @@ def client_message(error: Exception) -> str | None:
     return str(error)  # a client error this module has no words of its own for (none today)
 
 
+def what_happened(error: BaseException) -> str:
+    """What an error says happened, briefly and without advice, for a clause inside a
+    sentence (a tile, a job that could not be cancelled): a client error's status and
+    ``summary`` (its advice is the Python API's), any other error's text."""
+    import naive_nb.errors as e
+
+    if isinstance(error, e.APIConnectionError):
+        text = f"cannot reach the Naive API: {error.summary}"
+    elif isinstance(error, e.APIError):
+        text = f"{_status(error)}{error.summary}"
+    elif isinstance(error, e.NaiveError):
+        text = error.summary
+    else:
+        text = str(error) or type(error).__name__
+    return sentence(text)[:-1]  # a clause: the one full stop sentence() leaves is dropped
+
+
 #: the next step after an API error, by class (the nearest in the error's lineage); the
 #: server's hint comes first, as in the client, except where a cell has a command that fits
 API_ADVICE = {

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from naive_nb.notebook import notes, tables
 from naive_nb.notebook.args import Command, help_text
 from naive_nb.notebook.messages import job_problem, short_message
+from naive_nb.notebook.sweeps import plan_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from naive_nb.display.grid import GridSizes
     from naive_nb.display.result import NaiveResult
     from naive_nb.notebook.progress import ProgressView
-    from naive_nb.run import Outcome, Session
+    from naive_nb.run import Outcome, Plan, Session
 
 __all__ = ["COMMANDS", "Worded", "run"]
 
@@ -56,6 +57,7 @@ def generate(front: Front, command: Command) -> NaiveResult:
     request, view = command.request, front.view()  # the notebook's part first, then down
     session = front.session
     plan = session.plan(request)
+    confirm_sweep(front, plan, confirmed=command.generate.yes)
     try:
         outcome = session.run(plan, observer=view.update)
     except RunInterrupted as interrupt:
@@ -79,6 +81,19 @@ def generate(front: Front, command: Command) -> NaiveResult:
             _display(result)  # the grid with its failed tiles, before the cell fails
         raise Worded(notes.run_failed(outcome))
     return result
+
+
+def confirm_sweep(front: Front, plan: Plan, *, confirmed: bool) -> None:
+    """A sweep (more than one job) says what it will make, cost and take before it runs, and
+    one above the settings' caps runs only when ``confirmed`` (else its ``PlanProblem``)."""
+    if len(plan.jobs) < 2:
+        return
+    session = front.session
+    quote = session.estimate(plan)
+    problem = None if confirmed else session.over_cap(plan, quote)
+    if problem is not None:
+        raise problem
+    front.notice(f"naive: {plan_line(plan, quote)}")
 
 
 def get(front: Front, command: Command) -> NaiveResult:
@@ -177,6 +192,18 @@ def help(front: Front, command: Command) -> None:  # the subcommand's name
     print(help_text())
 
 
+def panel(front: Front, command: Command) -> Any:
+    from naive_nb.notebook.panel import Panel
+
+    return Panel(session=front.session)
+
+
+def view(front: Front, command: Command) -> Any:
+    from naive_nb.notebook.viewer import view_named
+
+    return view_named(command.variable)
+
+
 COMMANDS: dict[str, Callable[[Front, Command], Any]] = {
     "generate": generate,
     "get": get,
@@ -188,6 +215,8 @@ COMMANDS: dict[str, Callable[[Front, Command], Any]] = {
     "cancel": cancel,
     "login": login,
     "help": help,
+    "panel": panel,
+    "view": view,
 }
 
 

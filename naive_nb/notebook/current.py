@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from naive_nb.notebook.magics import NaiveMagics
     from naive_nb.run import Session
 
-__all__ = ["register", "session"]
+__all__ = ["magics", "register", "session"]
 
 _magics: weakref.ref[NaiveMagics] | None = None
 _standalone: Session | None = None
@@ -24,6 +24,11 @@ def register(magics: NaiveMagics) -> None:
     """``magics`` is now the kernel's (the one ``%naive`` runs with)."""
     global _magics
     _magics = weakref.ref(magics)
+
+
+def magics() -> NaiveMagics | None:
+    """The loaded magic (its settings, progress mode and grid sizes), or None."""
+    return _magics() if _magics is not None else None
 
 
 def session() -> Session:

@@ -53,7 +53,8 @@ class NaiveMagics(Magics):
         1024,
         min=256,
         max=4096,
-        help="Longest side in pixels of the picture result.grid() returns.",
+        help="Longest side in pixels of the picture naive_nb.display.composite.composite() "
+        "draws (kept for older code; result.grid() saves at full resolution).",
     ).tag(config=True)
     store = Unicode(
         "naive-results",
@@ -70,6 +71,20 @@ class NaiveMagics(Magics):
         False, help="Serve from the cache only: send nothing, fail clearly on a miss."
     ).tag(config=True)
     offline = Bool(False, help="The same as cache_only (its former name).").tag(config=True)
+    confirm_images = Int(
+        32,
+        min=1,
+        allow_none=True,
+        help="A sweep that would send more images than this runs only with --yes "
+        "(naive_nb.compare(..., confirm=True)); None: no cap.",
+    ).tag(config=True)
+    confirm_credits = Float(
+        20.0,
+        min=0.0,
+        allow_none=True,
+        help="A sweep that would cost more credits than this runs only with --yes "
+        "(naive_nb.compare(..., confirm=True)); None: no cap.",
+    ).tag(config=True)
     short_errors = Bool(
         True, help="Show errors as one short message; False shows the full traceback."
     ).tag(config=True)
@@ -140,6 +155,8 @@ class NaiveMagics(Magics):
             timeout=self.timeout,
             cache=self.cache,
             cache_only=self.cache_only,
+            confirm_images=self.confirm_images,
+            confirm_credits=self.confirm_credits,
         )
 
     @property

@@ -14,6 +14,8 @@ from IPython.core.error import UsageError
 from naive_nb.notebook.args import MagicUsageError
 from naive_nb.notebook.client_errors import client_message, is_refused_input, refusal
 from naive_nb.notebook.notes import damage_found, sentence
+from naive_nb.notebook.sweeps import plan_problem as sweep_problem
+from naive_nb.notebook.sweeps import vary_problem
 from naive_nb.run.problems import CacheMiss, EmptyResult, JobProblem, PlanProblem, SweepError
 
 
@@ -35,6 +37,8 @@ def short_message(error: Exception) -> str | None:
     if isinstance(error, PlanProblem):
         return f"%naive: {plan_problem(error)} Nothing was sent."
     if isinstance(error, SweepError):
+        if error.detail.get("kind") == "axis":
+            return f"%naive: {vary_problem(error)}"
         return f"%naive: {error.describe(SWEEP_FLAGS.get(error.field or '', '--seeds'))}"
     if isinstance(error, JobProblem):
         return f"%naive: {job_problem(error)}"
@@ -107,14 +111,9 @@ SWEEP_FLAGS = {"seeds": "--seeds", "num_inference_steps": "--steps", "guidance_s
 def plan_problem(problem: PlanProblem) -> str:
     """A request refused while planning it, in the cell's terms."""
     detail = problem.detail
-    if problem.code == "too_many_axes":
-        limit = {2: "two"}.get(detail["limit"], str(detail["limit"]))
-        return (
-            f"At most {limit} sweep axes at once (e.g. --seeds 1-4 with --steps 4,8); "
-            "fix the others to one value."
-        )
-    if problem.code == "grid_with_several_images":
-        return "With two sweep axes each cell of the grid is one image: use --num 1."
+    swept = sweep_problem(problem)
+    if swept is not None:
+        return swept
     if problem.code == "too_many_jobs":
         return (
             f"This sweep makes {detail['jobs']} jobs; the limit is {detail['limit']} per cell. "

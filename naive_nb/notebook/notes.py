@@ -137,7 +137,7 @@ def failed_job(failure: FailedJob) -> str:
         )
     if code == "lost_contact":
         return (
-            f"lost contact while waiting for job {job} ({failure.reason}); it is kept in the "
+            f"lost contact while waiting for job {job} ({_what(failure)}); it is kept in the "
             f"journal: collect it later with %naive resume {job}"
         )
     if code == "no_images":
@@ -148,7 +148,7 @@ def failed_job(failure: FailedJob) -> str:
         )
     if code == "download":
         return (
-            f"job {job} finished but its images could not be downloaded ({failure.reason}); "
+            f"job {job} finished but its images could not be downloaded ({_what(failure)}); "
             f"retry with %naive resume {job}"
         )
     if code == "outcome_unknown":
@@ -159,7 +159,29 @@ def failed_job(failure: FailedJob) -> str:
             "turned out to be another request's job (its prompt or seed differs); run the cell "
             "again to submit this one"
         )
-    return failure.reason or code  # "submit": the client's refusal
+    if code == "submit" and failure.error is not None:
+        return _submit_refused(failure.error)
+    return failure.reason or code
+
+
+def _what(failure: FailedJob) -> str:
+    """What went wrong with a job, briefly and without advice (the error behind it, worded for
+    a cell)."""
+    from naive_nb.notebook.client_errors import what_happened
+
+    return what_happened(failure.error) if failure.error is not None else failure.reason
+
+
+def _submit_refused(error: BaseException) -> str:
+    """A submit the server refused in a sweep whose other jobs run on: the client's error in a
+    cell's words (never its advice for the Python API)."""
+    from naive_nb.notebook.client_errors import client_message, what_happened
+
+    if isinstance(error, Exception):
+        worded = client_message(error)
+        if worded is not None:
+            return f"the submit was refused: {worded}"
+    return f"the submit was refused: {what_happened(error)}"
 
 
 def _unknown_outcome(candidates: Sequence[str]) -> str:
@@ -256,9 +278,9 @@ def interrupted(report: InterruptReport) -> str:
             "%naive resume JOB_ID."
         )
     if report.cancel_failed:
-        shown = ", ".join(
-            f"{job} ({sentence(why).rstrip('.')})" for job, why in report.cancel_failed
-        )
+        from naive_nb.notebook.client_errors import what_happened
+
+        shown = ", ".join(f"{job} ({what_happened(why)})" for job, why in report.cancel_failed)
         parts.append(
             f"Could not cancel {shown}: it may still run and be charged. It stays in the "
             "journal; cancel it with %naive cancel JOB_ID or collect it with "

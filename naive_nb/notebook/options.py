@@ -69,6 +69,20 @@ GENERATION_OPTIONS: tuple[Option, ...] = (
     Option(("--format",), "format", "output_format: jpeg or png", "FMT"),
     Option(("--negative",), "negative", "negative_prompt", "TEXT"),
     Option(("--no-safety",), "no_safety", "enable_safety_checker = false"),
+    Option(
+        ("--vary",),
+        "vary",
+        "an axis of the sweep, repeatable, in layout order (X, Y, Z, ...): steps=1,4,8, "
+        "'guidance=2-8 [4]', model=ID,ID, 'prompt:dusk=dawn,noon', model+steps=ID+4,ID+28",
+        "NAME=VALUES",
+        True,
+    ),
+    Option(
+        ("--vary-seeds",),
+        "vary_seeds",
+        "axes along which the seed changes too (seed + the value's index), e.g. prompt",
+        "AXES",
+    ),
     Option(("-p", "--param"), "param", "any other input key, e.g. -p strength=0.4", "K=V", True),
     Option(
         ("--prompt",),
@@ -86,6 +100,11 @@ RUN_OPTIONS: tuple[Option, ...] = (
         "serve from the cache only, send nothing; fail on a miss (--offline: the same)",
     ),
     Option(("--timeout",), "timeout", "seconds to wait for a job before giving up", "S"),
+    Option(
+        ("--yes",),
+        "yes",
+        "run a sweep above NaiveMagics.confirm_images / confirm_credits",
+    ),
 )
 JOBS_OPTIONS: tuple[Option, ...] = (
     Option(("--status",), "status", f"only jobs in this status: {', '.join(JOB_STATUSES)}", "S"),
@@ -241,6 +260,8 @@ def help_text() -> str:
             "  %naive resume [JOB_ID]         collect jobs left pending (after a kernel crash)",
             "  %naive status                  backend, key set (yes/no), balance, store location",
             "  %naive login                   type the API key (never written into the notebook)",
+            "  %naive panel                   the widget panel (never blocks the kernel)",
+            "  %naive view [NAME]             a larger, live view of a result's images",
             "  %naive help                    this text",
             "",
             "Writing a line: # after a space starts a comment (#1, C#, a quoted '#' are text).",

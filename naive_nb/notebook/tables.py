@@ -48,9 +48,23 @@ def models_table(models: Sequence[ModelInfo]) -> Table:
 
 
 def price_table(quote: Quote) -> Table:
-    usd = f"${quote.usd:.4f}" if quote.usd is not None else "-"
+    """One row per model and image count (a model axis: several), then their total."""
+
+    def usd(value: float | None) -> str:
+        return f"${value:.4f}" if value is not None else "-"
+
+    from naive_nb.run.reports import QuoteLine
+
     value = f"1 credit = ${quote.credit_value_usd:g}" if quote.credit_value_usd else ""
-    rows = [(quote.model, quote.jobs, quote.num_images, f"{quote.credits:g}", usd)]
+    lines = quote.lines or (
+        QuoteLine(quote.model, quote.jobs, quote.num_images, quote.credits, quote.usd),
+    )
+    rows: list[tuple[str, int, int | str, str, str]] = [
+        (line.model, line.jobs, line.num_images, f"{line.credits:g}", usd(line.usd))
+        for line in lines
+    ]
+    if len(rows) > 1:
+        rows.append(("total", quote.jobs, "", f"{quote.credits:g}", usd(quote.usd)))
     notes = [f"Estimate from the pricing endpoint; {value}. Cached re-runs cost nothing."]
     return Table("Price", ("model", "jobs", "images/job", "credits", "USD"), rows, notes)
 

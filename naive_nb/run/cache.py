@@ -106,6 +106,11 @@ class RequestCache:
             damage = damage or found
         return CacheLookup(None, damage)
 
+    def indexed(self, key: str) -> bool:
+        """Whether the store names a result for ``key`` (its index entry, or a manifest), without
+        checking its files: a cheap "probably cached" (a :meth:`lookup` checks them)."""
+        return self._indexed(key) is not None or key in self._manifests()
+
     def _indexed(self, key: str) -> str | None:
         try:
             entry = json.loads((self.directory / f"{key}.json").read_bytes().decode("utf-8"))

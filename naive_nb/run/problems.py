@@ -7,7 +7,9 @@ end's flag, command or setting::
 
     RunProblem (Exception)        .code, .field, .detail
     ├── PlanProblem               a request refused while planning it, before anything is sent
+    │                             (``refused_values``: each :class:`Refusal`, by axis and value)
     ├── SweepError                a list of values (seeds, steps...) that cannot be expanded
+    ├── SelectionProblem          a selection of a result by axis values that names none
     ├── CacheMiss                 cache-only, and no intact stored result for a request
     ├── EmptyResult               a job with no images offered to the store
     └── JobProblem                one job that cannot be collected (ended, not ours)
@@ -26,18 +28,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from naive_nb.errors import Interrupted
+    from naive_nb.errors import Interrupted, ValidationError
     from naive_nb.run.outcome import Outcome
     from naive_nb.run.store import Damage
 
 __all__ = [
+    "REFUSAL_CODES",
     "CacheMiss",
     "EmptyResult",
     "InterruptReport",
     "JobProblem",
     "PlanProblem",
+    "Refusal",
     "RunInterrupted",
     "RunProblem",
+    "SelectionProblem",
     "SweepError",
 ]
 
@@ -64,8 +69,44 @@ class RunProblem(_Coded, Exception):
 
 
 class PlanProblem(RunProblem):
-    """A request refused while planning it: ``too_many_axes``, ``grid_with_several_images``,
-    ``too_many_jobs``, ``undocumented_model_cache_only``."""
+    """A request refused while planning it, nothing sent. Codes: ``refused_values`` (``detail``
+    ``refusals``: each :class:`Refusal`), ``too_many_jobs``, ``undocumented_model_cache_only``,
+    ``seeds_twice``, ``fixed_and_varied`` and ``key_twice`` (a key set twice: ``key``,
+    ``axis``/``axes``), ``vary_seeds_axis`` (``name``, ``axes``), ``over_cap`` (a run above a
+    front end's confirmation cap: ``images``, ``jobs``, ``credits``, ``usd``, ``cap``,
+    ``limit``)."""
+
+
+#: why a value of an axis is refused
+REFUSAL_CODES = (
+    "invalid",  # the validator refused the job it makes (``error``: its ValidationError)
+    "search_not_found",  # a search/replace term the prompt does not hold (``detail["prompt"]``)
+    "search_overlap",  # two search/replace axes overlap (``detail["other"]``: the other axis)
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One value of one axis that cannot run: ``axis`` (its label), the ``value`` and how its
+    header ``shown`` it, why (``code``: :data:`REFUSAL_CODES`), the ``model`` of the job it
+    made, and the validator's ``error`` for ``invalid``."""
+
+    axis: str
+    value: Any
+    shown: str
+    code: str
+    model: str
+    error: ValidationError | None = None
+    detail: Mapping[str, Any] | None = None
+
+    def plain(self) -> str:
+        """A plain account (no front end's words), for ``str(PlanProblem)``."""
+        if self.code == "search_not_found":
+            return f"{self.axis}: {self.shown!r} is not in the prompt"
+        if self.code == "search_overlap":
+            other = (self.detail or {}).get("other", "")
+            return f"{self.axis}: its term overlaps the axis {other!r}"
+        return f"{self.axis}={self.shown}: {self.error}"
 
 
 class SweepError(RunProblem, ValueError):
@@ -85,6 +126,12 @@ class SweepError(RunProblem, ValueError):
     def describe(self, name: str) -> str:
         """The problem, calling the field ``name``."""
         return self.template.format(name=name, **self.detail)
+
+
+class SelectionProblem(RunProblem, LookupError):
+    """A selection of a result (``select(model=...)``) that names no axis (``no_axis``,
+    ``axes``) or no value of its axis (``no_value``: ``axis``, ``values``), or a result without
+    axes (``no_axes``). The message lists what there is."""
 
 
 class CacheMiss(RunProblem, LookupError):
@@ -132,13 +179,14 @@ class InterruptReport:
 
     ``cancelled``: cancelled on the server (one that had started may still be charged);
     ``finished``: (id, status) of jobs that ended before the cancel reached them;
-    ``cancel_failed``: (id, reason) of jobs that may still run and be charged (still journalled);
+    ``cancel_failed``: (id, error) of jobs that may still run and be charged (still journalled);
+    the error is the exception the cancel raised (``TimeoutError`` when no answer came);
     ``submit``: the client's account of a submit cut short (its own fields say what became of it).
     """
 
     cancelled: tuple[str, ...] = ()
     finished: tuple[tuple[str, str], ...] = ()
-    cancel_failed: tuple[tuple[str, str], ...] = ()
+    cancel_failed: tuple[tuple[str, BaseException], ...] = ()
     submit: Interrupted | None = None
 
     def describe(self) -> str:
@@ -158,7 +206,9 @@ class InterruptReport:
             shown = ", ".join(f"{job} ({status})" for job, status in self.finished)
             parts.append(f"Already finished, so not cancelled: {shown}.")
         if self.cancel_failed:
-            shown = ", ".join(f"{job} ({why})" for job, why in self.cancel_failed)
+            shown = ", ".join(
+                f"{job} ({getattr(why, 'summary', None) or why})" for job, why in self.cancel_failed
+            )
             parts.append(f"Could not cancel {shown}: it may still run and be charged.")
         if not parts:
             return "Interrupted: no job was still running."

@@ -39,6 +39,8 @@ class Reporter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.states = [JobProgress() for _ in range(jobs)]
+        #: jobs of identical cells, run once: each job's copies show the state it is in
+        self.copies: dict[int, list[int]] = {}
         self._observer = observer
         self._interval = interval
         self._clock = clock
@@ -57,6 +59,8 @@ class Reporter:
         if state == self.states[index] and self._notice is None:
             return  # nothing new to report
         self.states[index] = state
+        for copy in self.copies.get(index, ()):  # its credits are counted once, on the job
+            self.states[copy] = replace(state, credits_used=None, estimated_credits=None)
         self._notice = None
         self._changed()
 

@@ -21,6 +21,7 @@ __all__ = [
     "JobsReport",
     "JournalDamage",
     "Quote",
+    "QuoteLine",
     "ResumeReport",
     "ResumeRow",
     "StatusReport",
@@ -28,8 +29,26 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class QuoteLine:
+    """The jobs of one model and image count, and what they cost (the pricing endpoint's price
+    of one job, times the jobs)."""
+
+    model: str
+    jobs: int
+    num_images: int
+    credits: float
+    usd: float | None
+
+
+@dataclass(frozen=True)
 class Quote:
-    """What a plan would cost: per job from the pricing endpoint, times the jobs it sends."""
+    """What a plan would cost: per job from the pricing endpoint, times the jobs it sends.
+
+    ``model``, ``num_images`` are the first line's (the only one without a model axis);
+    ``lines`` one per model and image count. For a run about to start (``Session.estimate``)
+    ``cached`` jobs are served from the store and cost nothing, ``jobs`` are those sent, and
+    ``seconds`` is about how long they take (None: unknown).
+    """
 
     model: str
     jobs: int
@@ -37,6 +56,9 @@ class Quote:
     credits: float
     usd: float | None
     credit_value_usd: float | None
+    lines: tuple[QuoteLine, ...] = ()
+    cached: int = 0
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)

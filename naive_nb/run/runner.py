@@ -32,7 +32,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from naive_nb.client import Job, validate_input, validate_model
+from naive_nb.client import Job, ModelInfo, validate_input, validate_model
 from naive_nb.errors import (
     Interrupted,
     JobCancelled,
@@ -47,7 +47,7 @@ from naive_nb.run.cache import RequestCache
 from naive_nb.run.events import JobProgress, progress_of
 from naive_nb.run.journal import JobJournal
 from naive_nb.run.keeper import JobSlots, Keeper, backend_host, journal_backend
-from naive_nb.run.outcome import Adopted, FailedJob, Outcome, Repair
+from naive_nb.run.outcome import Adopted, FailedJob, Outcome, Repair, reason_of
 from naive_nb.run.plan import Plan, PlannedJob
 from naive_nb.run.problems import CacheMiss, EmptyResult, InterruptReport
 from naive_nb.run.records import JobRecord
@@ -99,9 +99,15 @@ class Runner:
         start = time.monotonic()
         plan = self.plan
         hits, damage = await asyncio.to_thread(lookup, plan, self.cache)
+        # identical cells (one request key) run once; the others show what the first came to
+        first: dict[str, int] = {}
+        for index, job in enumerate(plan.jobs):
+            first.setdefault(job.key, index)
+            if first[job.key] != index:
+                self.reporter.copies.setdefault(first[job.key], []).append(index)
         todo: list[int] = []
         for index, job in enumerate(plan.jobs):
-            if job.key in hits:
+            if job.key in hits or first[job.key] != index:
                 continue
             repaired = await self._repair(job, damage[job.key]) if job.key in damage else None
             if repaired is None:
@@ -124,13 +130,17 @@ class Runner:
             self.outcome.interrupted = await self._stop(stop)
         self.reporter.flush()
         for index, job in enumerate(plan.jobs):
-            result = hits.get(job.key) or self._results.get(index)
+            origin = first[job.key]
+            result = hits.get(job.key) or self._results.get(origin)
+            if result is None:
+                continue
+            self.outcome.by_index[index] = result
+            if origin != index:
+                continue  # a copy of an identical cell: one job, listed once
             if isinstance(result, JobRecord):
                 self.outcome.records.append(result)
-            elif isinstance(result, FailedJob):
+            else:
                 self.outcome.failures.append(result)
-            if result is not None:
-                self.outcome.by_index[index] = result
         self.outcome.seconds = time.monotonic() - start
         return self.outcome
 
@@ -151,10 +161,15 @@ class Runner:
 
     async def _check_served(self, todo: list[int]) -> None:
         """Every job about to be sent, checked against the catalog the server (and the client's
-        submit) uses: a sweep is refused whole before its first job is sent."""
-        info = validate_model(self.plan.model, await self.client.models())
+        submit) uses, with its own model: a sweep is refused whole before its first job is
+        sent."""
+        catalog = await self.client.models()
+        infos: dict[str, ModelInfo] = {}
         for index in todo:
-            validate_input(info, self.plan.jobs[index].input)
+            job = self.plan.jobs[index]
+            if job.model not in infos:
+                infos[job.model] = validate_model(job.model, catalog)
+            validate_input(infos[job.model], job.input)
 
     # -- submitting, in the plan's order ------------------------------------------------------
     async def _submit_all(self, todo: list[int]) -> None:
@@ -213,7 +228,7 @@ class Runner:
         except Exception as error:
             if not self._followers and not self._results:
                 raise  # nothing is running yet: the error is the whole story
-            self._fail(index, job, "submit", reason=str(error))
+            self._fail(index, job, "submit", reason=reason_of(error), error=error)
             return None
 
     def _adopted(self, index: int, current: Job, adopted: Adopted) -> Job:
@@ -253,17 +268,17 @@ class Runner:
                 on_notice=self.reporter.notice,
             )
         except JobFailed as error:
-            return self._failure(job, accepted, "failed", error.server_message.rstrip(". "))
-        except JobCancelled:
-            return self._failure(job, accepted, "cancelled")
-        except WaitTimeout:
-            return self._failure(job, accepted, "timeout", running=True)
+            return self._failure(job, accepted, "failed", error, error.server_message.rstrip(". "))
+        except JobCancelled as error:
+            return self._failure(job, accepted, "cancelled", error, "")
+        except WaitTimeout as error:
+            return self._failure(job, accepted, "timeout", error, "", running=True)
         except JobError as error:
             if error.job is not None and error.job.status == "completed":
-                return self._failure(job, accepted, "no_images", running=True)
-            return self._failure(job, accepted, "lost_contact", str(error), running=True)
+                return self._failure(job, accepted, "no_images", error, "", running=True)
+            return self._failure(job, accepted, "lost_contact", error, running=True)
         except NaiveError as error:
-            return self._failure(job, accepted, "lost_contact", str(error), running=True)
+            return self._failure(job, accepted, "lost_contact", error, running=True)
         self.reporter.update(index, status="downloading", progress=100.0)
         try:
             claimed = self.adoption.unverified.pop(accepted.id, None)
@@ -272,10 +287,10 @@ class Runner:
                 self.reporter.update(index, status="done", credits_used=record.credits_used)
                 return record
             claimed_record = await self.keeper.keep_claimed(claimed, finished)
-        except EmptyResult:
-            return self._failure(job, accepted, "no_images", running=True)
+        except EmptyResult as error:
+            return self._failure(job, accepted, "no_images", error, "", running=True)
         except Exception as error:
-            return self._failure(job, accepted, "download", str(error))
+            return self._failure(job, accepted, "download", error)
         if claimed_record is None or (
             claimed_record.request_sent and claimed_record.cache_key != job.key
         ):
@@ -284,16 +299,25 @@ class Runner:
         return claimed_record
 
     def _failure(
-        self, job: PlannedJob, accepted: Job, code: str, reason: str = "", *, running: bool = False
+        self,
+        job: PlannedJob,
+        accepted: Job,
+        code: str,
+        error: Exception | None = None,
+        reason: str | None = None,
+        *,
+        running: bool = False,
     ) -> FailedJob:
+        """What a job came to; the error behind it is kept, for a front end to word."""
         return FailedJob(
             job.model,
             job.input,
             code,
             accepted.id,
             still_running=running,
-            reason=reason,
+            reason=reason if reason is not None else reason_of(error),
             timeout=self.plan.timeout if code == "timeout" else None,
+            error=error,
         )
 
     def _fail(self, index: int, job: PlannedJob, code: str, **fields: Any) -> None:

@@ -17,27 +17,30 @@ its one-line notice). Every run goes on naive-nb's event-loop thread with the ``
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from naive_nb._version import __version__
-from naive_nb.client import ModelInfo, Secret, resolve_backend, validate_model
+from naive_nb.client import ModelInfo, Price, Secret, resolve_backend, validate_model
 from naive_nb.run.bridge import CancelToken, Post, RunHandle, run_blocking, start
 from naive_nb.run.cache import RequestCache
 from naive_nb.run.collect import collect_job, resume_jobs
+from naive_nb.run.estimate import Durations
 from naive_nb.run.journal import JobJournal
-from naive_nb.run.keeper import Keeper
+from naive_nb.run.keeper import Keeper, backend_host
 from naive_nb.run.outcome import Outcome
-from naive_nb.run.plan import Plan, plan
-from naive_nb.run.problems import RunInterrupted
+from naive_nb.run.plan import Plan, PlannedJob, plan
+from naive_nb.run.problems import PlanProblem, RunInterrupted
 from naive_nb.run.reporter import INTERVAL, Observer, Reporter
 from naive_nb.run.reports import (
     CancelReport,
     JobsReport,
     JournalDamage,
     Quote,
+    QuoteLine,
     ResumeReport,
     StatusReport,
 )
@@ -51,7 +54,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from naive_nb.client import Client
 
-__all__ = ["Session"]
+__all__ = ["PRICE_TTL", "Session"]
+
+#: seconds a price from the pricing endpoint is reused for
+PRICE_TTL = 600.0
 
 
 class Session:
@@ -80,6 +86,8 @@ class Session:
         self.cache: RequestCache
         self.journal: JobJournal
         self.settings = settings or Settings()
+        self.durations = Durations()
+        self._prices: dict[tuple[str, str, int], tuple[float, Price]] = {}
 
     # -- what the session holds -----------------------------------------------------------------
     @property
@@ -155,17 +163,85 @@ class Session:
         return self.price(served)
 
     def price(self, plan: Plan) -> Quote:
-        num = int(plan.jobs[0].input.get("num_images", 1)) if plan.jobs else 1
-        price = self.client.pricing(plan.model, num)
-        jobs = len(plan.jobs)
-        return Quote(
-            model=plan.model,
-            jobs=jobs,
-            num_images=num,
-            credits=price.estimated_credits * jobs,
-            usd=price.usd * jobs if price.usd is not None else None,
-            credit_value_usd=price.credit_value_usd,
+        """The price of every job of ``plan`` (identical cells once), one line per model and
+        image count."""
+        return self._quote(plan, _unique_jobs(plan))
+
+    def estimate(self, plan: Plan) -> Quote:
+        """What running ``plan`` now would send and cost, and about how long it takes: jobs the
+        store holds cost nothing (looked up by the cache's index, without reading the files:
+        the run checks them), and nothing is asked when nothing is to be sent."""
+        jobs = _unique_jobs(plan)
+        cached = set()
+        if plan.use_cache and not plan.refresh:
+            cached = {
+                job.key for job in jobs if job.seed is not None and self.cache.indexed(job.key)
+            }
+        to_send = [] if plan.cache_only else [job for job in jobs if job.key not in cached]
+        quote = self._quote(plan, to_send)
+        counts: dict[str, int] = {}
+        for job in to_send:
+            counts[job.model] = counts.get(job.model, 0) + 1
+        backend = backend_host(self.client.base_url) if to_send else ""
+        seconds = self.durations.run_seconds(backend, counts)
+        return replace(quote, cached=len(cached), seconds=seconds)
+
+    def over_cap(self, plan: Plan, quote: Quote) -> PlanProblem | None:
+        """The refusal of a sweep (``quote``: its :meth:`estimate`) that would send more images
+        or cost more credits than the settings' caps allow without confirmation, else None."""
+        images = sum(line.jobs * line.num_images for line in quote.lines)
+        caps = (
+            ("confirm_images", self.settings.confirm_images, images),
+            ("confirm_credits", self.settings.confirm_credits, quote.credits),
         )
+        for cap, limit, value in caps:
+            if limit is not None and value > limit:
+                return PlanProblem(
+                    "over_cap",
+                    f"This sweep makes {quote.jobs} jobs ({images} images, about "
+                    f"{quote.credits:g} credits), more than the cap {cap}={limit:g}.",
+                    field=cap,
+                    jobs=len(plan.jobs),
+                    images=plan.images,
+                    credits=quote.credits,
+                    usd=quote.usd,
+                    cap=cap,
+                    limit=limit,
+                )
+        return None
+
+    def _quote(self, plan: Plan, jobs: list[PlannedJob]) -> Quote:
+        counts: dict[tuple[str, int], int] = {}
+        for job in jobs:
+            counts[(job.model, job.images)] = counts.get((job.model, job.images), 0) + 1
+        lines, value = [], None
+        for (model, num), count in counts.items():
+            price = self._price(model, num)
+            value = value or price.credit_value_usd
+            usd = price.usd * count if price.usd is not None else None
+            lines.append(QuoteLine(model, count, num, price.estimated_credits * count, usd))
+        usds = [line.usd for line in lines]
+        first = plan.jobs[0] if plan.jobs else None
+        return Quote(
+            model=lines[0].model if lines else plan.model,
+            jobs=len(jobs),
+            num_images=lines[0].num_images if lines else (first.images if first else 1),
+            credits=sum(line.credits for line in lines),
+            usd=None if any(u is None for u in usds) else sum(u or 0.0 for u in usds),
+            credit_value_usd=value,
+            lines=tuple(lines),
+        )
+
+    def _price(self, model: str, num_images: int) -> Price:
+        """The pricing endpoint's price of one job, asked once per model and image count for
+        :data:`PRICE_TTL` seconds (a sweep's plan line should not cost a request each time)."""
+        key = (self.client.base_url, model, num_images)
+        known = self._prices.get(key)
+        now = time.monotonic()
+        if known is None or now - known[0] > PRICE_TTL:
+            known = (now, self.client.pricing(model, num_images))
+            self._prices[key] = known
+        return known[1]
 
     def _served(self, model: str) -> ModelInfo:
         """The model as the server's catalog lists it (the client caches the catalog)."""
@@ -209,7 +285,9 @@ class Session:
             cache=self.cache,
             journal=self.journal,
         )
-        return await runner.execute()
+        outcome = await runner.execute()
+        self.durations.learn(outcome.records)
+        return outcome
 
     def _keeper(self, use_cache: bool | None = None) -> Keeper:
         cache = self.settings.cache if use_cache is None else use_cache
@@ -312,6 +390,11 @@ class Session:
 
     def journal_damage(self) -> JournalDamage:
         return JournalDamage(self.journal.path, self.journal.read().damaged)
+
+
+def _unique_jobs(plan: Plan) -> list[PlannedJob]:
+    """The plan's jobs, identical cells (one request key) once."""
+    return list({job.key: job for job in reversed(plan.jobs)}.values())[::-1]
 
 
 def _posting(observer: Observer | None, post: Post) -> Observer | None:

@@ -22,6 +22,8 @@ class Settings:
     model takes them (``output_format=None``: the model's own default), so a cache key names the
     full request. ``store`` holds files, manifests, the request cache and the job journal.
     ``cache``: serve a request made before from the store; ``cache_only``: never send a request.
+    A sweep that would send more than ``confirm_images`` images or cost more than
+    ``confirm_credits`` credits runs only when confirmed (None: no cap).
     """
 
     model: str = DEFAULT_MODEL
@@ -32,3 +34,5 @@ class Settings:
     timeout: float = 600.0
     cache: bool = True
     cache_only: bool = False
+    confirm_images: int | None = 32
+    confirm_credits: float | None = 20.0

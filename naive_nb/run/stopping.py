@@ -3,8 +3,8 @@
 The run's task is cancelled (a cancel token, or Ctrl-C in the thread that waits for it); it then
 cancels its open jobs, concurrently, each within :data:`CANCEL_TIMEOUT`, closes in the journal
 those the server confirms cancelled (or failed), and reports what became of each in an
-:class:`InterruptReport`. A job it could not cancel stays journalled, to be collected or
-cancelled later.
+:class:`InterruptReport` (a failed cancel with the exception behind it, for a front end to
+word). A job it could not cancel stays journalled, to be collected or cancelled later.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ async def cancel_open(
     answers = await asyncio.gather(*(_cancel(client, job_id) for job_id in job_ids))
     cancelled, finished, failed = [], [], []
     for job_id, answer in zip(job_ids, answers, strict=True):
-        if isinstance(answer, str):
+        if isinstance(answer, BaseException):
             failed.append((job_id, answer))
         elif answer.status == "cancelled":
             cancelled.append(job_id)
@@ -45,14 +45,16 @@ async def cancel_open(
     return InterruptReport(tuple(cancelled), tuple(finished), tuple(failed), account)
 
 
-async def _cancel(client: Engine, job_id: str) -> Job | str:
-    """The job as the cancel left it, or why it could not be cancelled."""
+async def _cancel(client: Engine, job_id: str) -> Job | Exception:
+    """The job as the cancel left it, or the error that kept it from being cancelled (kept
+    whole for a front end to word: a ``TimeoutError`` when no answer came within
+    :data:`CANCEL_TIMEOUT`)."""
     try:
         return await asyncio.wait_for(client.cancel(job_id), CANCEL_TIMEOUT)
     except asyncio.TimeoutError:
-        return f"no answer within {CANCEL_TIMEOUT:g} s"
+        return TimeoutError(f"no answer within {CANCEL_TIMEOUT:g} s")
     except Exception as error:
-        return str(error).rstrip(". ") or type(error).__name__
+        return error
 
 
 def account_of(stop: BaseException) -> Interrupted | None:

@@ -232,12 +232,15 @@ def test_seeds_by_steps_is_an_xy_plot(online: TestingShell, local_server: LocalS
 def test_sweep_limits(online: TestingShell) -> None:
     from naive_nb.notebook.messages import NaiveUsageError
 
-    with pytest.raises(NaiveUsageError, match="At most two sweep axes"):
-        online.run("%naive a fox --seeds 1-2 --steps 2,6 --guidance 1,2")
-    with pytest.raises(NaiveUsageError, match="use --num 1"):
-        online.run("%naive a fox --seeds 1-2 --steps 2,6 --num 2")
-    with pytest.raises(NaiveUsageError, match="makes 80 jobs"):
+    # issue 10: a third axis is a Z axis (a grid per value), and a cell may hold several
+    # images: both were refused before (two axes at most, one image per cell)
+    assert online.run("%naive price --seeds 1-2 --steps 2,6 --guidance 1,2").rows[0][1] == 8
+    table = online.run("%naive price --seeds 1-2 --steps 2,6 --num 2")
+    assert table.rows[0][1:3] == (4, 2)
+    # issue 10: a big sweep is no longer refused outright; above the cap it needs --yes
+    with pytest.raises(NaiveUsageError, match="makes 80 jobs") as refused:
         online.run("%naive a fox --seeds 1-8 --steps 1-10")
+    assert "--yes" in str(refused.value) and "confirm_images" in str(refused.value)
     table = online.run("%naive price --seeds 1-2 --steps 2,4,6")
     assert table.rows[0][1] == 6
 

@@ -51,7 +51,7 @@ def test_flags_may_sit_between_prompt_words() -> None:
         ("1-4", [1, 2, 3, 4]),
         ("1,5,9", [1, 5, 9]),
         ('"1-10 (+2)"', [1, 3, 5, 7, 9]),
-        ('"1-10 [5]"', [1, 3, 5, 7, 10]),
+        ('"1-10 [5]"', [1, 3, 6, 8, 10]),  # issue 10: rounded evenly, not truncated
     ],
 )
 def test_seed_sweeps(text: str, seeds: list[int]) -> None:

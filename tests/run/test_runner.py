@@ -170,7 +170,10 @@ def test_a_second_interrupt_during_the_cancels_still_cancels_and_journals_each_j
     report = interrupt.report
     assert sorted(engine.cancel_calls) == ["job-1", "job-2", "job-3"]  # each once, all of them
     assert report.cancelled == ("job-1", "job-3")
-    assert report.cancel_failed == (("job-2", "the server went away"),)
+    # issue 10: the error itself is kept (the notebook words it), not its text
+    ((failed_id, why),) = report.cancel_failed
+    assert failed_id == "job-2" and isinstance(why, ConnectionError)
+    assert str(why) == "the server went away"
     message = notes.interrupted(report)
     assert "cancelled job job-1, job-3 on the server" in message
     assert "Could not cancel job-2 (the server went away)" in message
