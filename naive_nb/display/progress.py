@@ -86,7 +86,7 @@ def progress_status(run: RunProgress) -> str:
 
 def progress_text(run: RunProgress) -> str:
     """One line, the same on a terminal and in ``text/plain``."""
-    filled = round(run.fraction * BAR_WIDTH)
+    filled = int(run.fraction * BAR_WIDTH)  # rounded down: full only when the run is done
     bar = "#" * filled + "." * (BAR_WIDTH - filled)
     return f"naive [{bar}] {progress_status(run)}"
 
@@ -97,7 +97,7 @@ def progress_label_html(run: RunProgress) -> str:
 
 
 def progress_html(run: RunProgress) -> str:
-    percent = round(run.fraction * 100)
+    percent = int(run.fraction * 100)  # rounded down, as the bar: 100 only when done
     return (
         f'<div><progress value="{percent}" max="100" style="width:240px"></progress> '
         f"{progress_label_html(run)}</div>"

@@ -32,6 +32,7 @@ WAITING = ("waiting", "submitting", "queued")
 RUNNING = ("processing", "downloading")
 #: a clock-driven bar never claims more of a running job than this
 CLOCK_CAP = 0.95
+DOWNLOADING = 0.98  # a bar reaches its end only when every job is done
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,9 @@ class JobProgress:
             # polls are sparse (paced by the estimate): between them, move with the clock
             by_clock = (elapsed - self.since) / max(self.estimated_seconds, 0.001)
             current = max(current, min(CLOCK_CAP, by_clock))
-        return min(CLOCK_CAP if self.status != "downloading" else 1.0, current)
+        if self.status == "downloading":  # finished on the server; not done until stored
+            return DOWNLOADING
+        return min(CLOCK_CAP, current)
 
 
 @dataclass(frozen=True)

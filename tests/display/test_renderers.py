@@ -181,3 +181,19 @@ def test_a_notice_reads_in_the_text_html_and_widget_progress() -> None:
     assert "rate limited, resuming in 61 s" in view._label.value
     view.update(replace(state, jobs=(replace(job, status="done", progress=100.0),)))
     assert "rate limited" not in view._label.value and "completed" in view._label.value
+
+
+def test_the_bar_is_full_only_when_every_job_is_done() -> None:
+    # three jobs finished on the server and downloading, one stored: 3 running, 1 of 4 done
+    from naive_nb.display.progress import progress_bundle
+    from naive_nb.run.events import JobProgress, RunProgress
+
+    jobs = (JobProgress("done"),) + tuple(
+        JobProgress("downloading", job_id=f"j{n}") for n in range(3)
+    )
+    run = RunProgress(jobs, elapsed=5.0)
+    bundle = progress_bundle(run)
+    assert "#" * 24 not in bundle["text/plain"]
+    assert 'value="100"' not in bundle["text/html"]
+    finished = RunProgress(tuple(JobProgress("done") for _ in range(4)), elapsed=5.0)
+    assert "#" * 24 in progress_bundle(finished)["text/plain"]
