@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:  # pragma: no cover
     from naive_nb.local import LocalServer
@@ -172,8 +173,9 @@ def auth_facts(backend: Backend) -> dict[str, Any]:
 
 def local_notice(url: str) -> str:
     return (
-        f"naive-nb: no NAIVE_API_KEY set, so using the local preview engine at {url} "
-        "(offline, procedural images); set NAIVE_API_KEY to use the hosted Naive API."
+        "naive-nb: no NAIVE_API_KEY set, so using the local preview engine, a server embedded "
+        f"in this process on {urlsplit(url).hostname} (offline, procedural images); set "
+        "NAIVE_API_KEY to use the hosted Naive API."
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from naive_nb.client import LOCAL_BACKEND
+from naive_nb.display.layout import relative_path
 from naive_nb.display.table import Table
 from naive_nb.notebook.notes import RESUME_WORDS, journal_damage, resume_detail
 
@@ -95,18 +97,27 @@ def status_table(report: StatusReport) -> Table:
     from naive_nb.notebook.messages import short_message
 
     credits = report.credits
+    local = report.backend == LOCAL_BACKEND
     if credits is not None:
         balance = f"{credits.get('balance')} credits ({credits.get('tier', '-')})"
+        if local:  # the embedded server's ledger is a stand-in: nothing is paid
+            balance += ", simulated by the local preview engine (no real credits)"
     else:
         error = report.credits_error
         why = (short_message(error) if error else None) or f"{type(error).__name__}: {error}"
         balance = f"unavailable ({why})"
     rows: list[tuple[str, object]] = [
-        ("backend", f"{report.backend} at {report.base_url}"),
+        # no loopback port for the embedded server: this output may be saved, the port is not
+        (
+            "backend",
+            "local preview engine (embedded in this kernel)"
+            if local
+            else f"{report.backend} at {report.base_url}",
+        ),
         ("API key set", "yes" if report.key_set else "no"),
         ("balance", balance),
         ("naive-nb version", report.version),
-        ("store", str(report.store)),
+        ("store", relative_path(report.store)),  # never a path of the machine that ran it
         ("cached requests", report.cached_requests),
         ("jobs not yet collected", report.pending),
         ("cache-only mode", "on" if report.cache_only else "off"),

@@ -210,7 +210,7 @@ class Keeper:
             model=model,
             input=data,
             cache_key=key,
-            backend=backend_host(self.client.base_url),
+            backend=journal_backend(self.client),  # the embedded server: no stale port
             local_preview=(finished.result or {}).get("engine") == LOCAL_ENGINE,
             credits_used=finished.credits_used,
             created=_iso(finished.created_at),

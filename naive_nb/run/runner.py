@@ -149,7 +149,12 @@ class Runner:
         still has it (no new job, no charge); None when it must be run again."""
         stored_on = damage.record.backend if damage.record is not None else None
         record: JobRecord | None = None
-        if stored_on in (None, "", backend_host(self.client.base_url)):
+        if stored_on in (
+            None,
+            "",
+            journal_backend(self.client),
+            backend_host(self.client.base_url),
+        ):
             try:
                 current = await self.client.get(damage.job_id)
                 if current.status == "completed":

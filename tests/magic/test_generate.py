@@ -261,7 +261,7 @@ def test_without_a_key_the_embedded_server_is_announced_once_as_an_output_line(
 
     def notices(captured: Any) -> list[str]:
         texts = [str(out.data.get("text/plain", "")) for out in captured.outputs]
-        return [t for t in texts if "local preview engine at" in t]
+        return [t for t in texts if "using the local preview engine" in t]
 
     [notice] = notices(first)
     assert "no NAIVE_API_KEY set" in notice and "set NAIVE_API_KEY" in notice
