@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real n
     from naive_nb.local import LocalServer, serve_local
     from naive_nb.notebook.compare import compare
     from naive_nb.notebook.panel import Panel
+    from naive_nb.notebook.study import load_run, report
     from naive_nb.notebook.viewer import view
 
 # public name -> module that defines it (imported on first attribute access)
@@ -60,6 +61,8 @@ _LAZY: dict[str, str] = {
     "serve_local": "naive_nb.local",
     "Panel": "naive_nb.notebook.panel",
     "view": "naive_nb.notebook.viewer",
+    "load_run": "naive_nb.notebook.study",
+    "report": "naive_nb.notebook.study",
     "LocalServer": "naive_nb.local",
     "Client": "naive_nb.client",
     "AsyncClient": "naive_nb.client",
@@ -135,6 +138,8 @@ __all__ = [
     "__version__",
     "compare",
     "load_ipython_extension",
+    "load_run",
+    "report",
     "serve_local",
     "view",
 ]

@@ -156,6 +156,15 @@ class NaiveResult:
             f"jobs {[j[:8] for j in self.job_ids]}>"
         )
 
+    def report(self, path: str | Path, *, title: str | None = None) -> Path:
+        """Write a study report of this run to ``path``: one self-contained HTML file (the
+        grid, labelled; the request, seeds, job ids, credits, dates, backend and version of
+        every cell; images inline, no scripts, nothing to fetch). See
+        :mod:`naive_nb.display.report`."""
+        from naive_nb.display.report import write_report
+
+        return write_report(path, [self], title=title)
+
     # -- the result as data (issue 10; kept here, at the end of the class, by the sweep's side) --
     def select(self, **values: Any) -> NaiveResult:
         """The cells with these axis values, as a result of their own (it shows as a grid):

@@ -42,6 +42,7 @@ from naive_nb.notebook.lines import TO_HYPHEN, MagicUsageError, is_comment_start
 from naive_nb.notebook.options import (
     GENERATION_OPTIONS,
     JOBS_OPTIONS,
+    REPORT_OPTIONS,
     RUN_OPTIONS,
     help_text,
     option_table,
@@ -77,6 +78,7 @@ SUBCOMMANDS = (
     "resume",
     "panel",
     "view",
+    "report",
 )
 #: what a grid calls the keys the line can sweep (the flag's name)
 AXIS_NAMES = {"num_inference_steps": "steps", "guidance_scale": "cfg"}
@@ -131,6 +133,9 @@ class Command:
     status: str | None = None
     limit: int = 20
     variable: str | None = None  # %naive view NAME
+    path: str | None = None  # %naive report PATH
+    source: str | None = None  # %naive report PATH --from NOTEBOOK
+    title: str | None = None  # %naive report PATH --title TEXT
 
     @property
     def request(self) -> Request:
@@ -341,6 +346,18 @@ def _subcommand(typed: str, rest: list[str], quoted: set[int]) -> Command:
                 f"got {' '.join(rest)!r}."
             )
         return Command(name, variable=rest[0] if rest else None)
+    if name == "report":
+        namespace = parse_options(rest, REPORT_OPTIONS, "words", quoted)
+        if len(namespace.words) != 1:
+            got = f"; got {' '.join(namespace.words)!r}" if namespace.words else ""
+            raise MagicUsageError(
+                "%naive report takes the path of the HTML file to write, e.g. "
+                f"%naive report study.html (quote a path with spaces){got}."
+                + (_prompt_hint(typed) if namespace.words else "")
+            )
+        return Command(
+            name, path=namespace.words[0], source=namespace.source, title=namespace.title
+        )
     if name in ("models", "status", "help", "login", "panel"):
         if rest:
             raise MagicUsageError(

@@ -204,6 +204,30 @@ def view(front: Front, command: Command) -> Any:
     return view_named(command.variable)
 
 
+def report(front: Front, command: Command) -> None:
+    from naive_nb.notebook.study import LoadRunError
+    from naive_nb.notebook.study import report as write
+
+    assert command.path is not None
+    if command.source is None and not front.session.history:
+        raise Worded(
+            "%naive report: this kernel session has run nothing yet, so there is nothing to "
+            "report. Run a generation first, or report a saved notebook: "
+            f"%naive report {command.path} --from NOTEBOOK.ipynb"
+        )
+    try:
+        path = write(
+            command.path, notebook=command.source, title=command.title, session=front.session
+        )
+    except LoadRunError as error:
+        raise Worded(f"%naive report: {error.text}") from error
+    size = path.stat().st_size
+    front.notice(
+        f"naive: wrote {path} ({size / 1000:,.0f} KB): one HTML file, images inline, no scripts; "
+        "it opens offline in any browser and can be sent as it is."
+    )
+
+
 COMMANDS: dict[str, Callable[[Front, Command], Any]] = {
     "generate": generate,
     "get": get,
@@ -217,6 +241,7 @@ COMMANDS: dict[str, Callable[[Front, Command], Any]] = {
     "help": help,
     "panel": panel,
     "view": view,
+    "report": report,
 }
 
 

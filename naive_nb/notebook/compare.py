@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from naive_nb.notebook.progress import ProgressView
     from naive_nb.run import Plan, Request, Session
 
-__all__ = ["CompareError", "build_request", "compare"]
+__all__ = ["CompareError", "build_request", "compare", "run_plan"]
 
 
 class CompareError(ValueError):
@@ -142,6 +142,20 @@ def build_request(
     )
 
 
+def run_plan(plan: Plan, *, confirm: bool = False, session: Session | None = None) -> NaiveResult:
+    """Run a plan made elsewhere (``load_run(...).rerun()``) as :func:`compare` runs its own:
+    the plan line and the caps (``confirm``), progress, the result. ``session``: the kernel's
+    when None."""
+    from naive_nb.run import PlanProblem
+
+    front = _Front(session)
+    try:
+        _confirm(front, plan, confirm)
+    except PlanProblem as problem:
+        raise CompareError(_words(problem)) from problem
+    return _run(front, plan)
+
+
 def _words(problem: Exception) -> str:
     from naive_nb.notebook.messages import plan_problem
     from naive_nb.notebook.sweeps import PYTHON, vary_problem
@@ -196,12 +210,13 @@ class _Front:
     """What a run needs of the notebook: the magic's when it is loaded (its settings, progress
     mode and grid sizes), else defaults (a text progress line outside Jupyter)."""
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session | None = None) -> None:
         self._magics = current.magics()
+        self._session = session
 
     @property
     def session(self) -> Session:
-        return current.session()
+        return self._session or current.session()
 
     def view(self) -> ProgressView:
         if self._magics is not None:

@@ -26,6 +26,7 @@ from naive_nb.notebook.lines import DASHES, MagicUsageError
 __all__ = [
     "GENERATION_OPTIONS",
     "JOBS_OPTIONS",
+    "REPORT_OPTIONS",
     "RUN_OPTIONS",
     "Option",
     "help_text",
@@ -109,6 +110,16 @@ RUN_OPTIONS: tuple[Option, ...] = (
 JOBS_OPTIONS: tuple[Option, ...] = (
     Option(("--status",), "status", f"only jobs in this status: {', '.join(JOB_STATUSES)}", "S"),
     Option(("--limit",), "limit", "how many jobs, 1-100", "N"),
+)
+
+REPORT_OPTIONS: tuple[Option, ...] = (
+    Option(
+        ("--from",),
+        "source",
+        "a saved notebook (.ipynb) to report instead of this kernel's runs",
+        "NOTEBOOK",
+    ),
+    Option(("--title",), "title", "the report's title", "TEXT"),
 )
 
 
@@ -262,6 +273,9 @@ def help_text() -> str:
             "  %naive login                   type the API key (never written into the notebook)",
             "  %naive panel                   the widget panel (never blocks the kernel)",
             "  %naive view [NAME]             a larger, live view of a result's images",
+            "  %naive report PATH [--from NB.ipynb] [--title T]   one HTML file of this",
+            "                                 kernel's runs (or a saved notebook's): grids,",
+            "                                 requests, seeds, job ids, credits; no scripts",
             "  %naive help                    this text",
             "",
             "Writing a line: # after a space starts a comment (#1, C#, a quoted '#' are text).",

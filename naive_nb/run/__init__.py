@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers see the lazily loaded name
         PlanProblem,
         RunInterrupted,
         RunProblem,
+        RunRecordProblem,
         SweepError,
     )
     from naive_nb.run.reports import (
@@ -59,6 +60,7 @@ _LAZY: dict[str, str] = {
     "PlanProblem": "naive_nb.run.problems",
     "RunInterrupted": "naive_nb.run.problems",
     "RunProblem": "naive_nb.run.problems",
+    "RunRecordProblem": "naive_nb.run.problems",
     "SweepError": "naive_nb.run.problems",
     "CancelReport": "naive_nb.run.reports",
     "JobsReport": "naive_nb.run.reports",
@@ -99,6 +101,7 @@ __all__ = [
     "RunInterrupted",
     "RunProblem",
     "RunProgress",
+    "RunRecordProblem",
     "Session",
     "Settings",
     "StatusReport",

@@ -12,7 +12,8 @@ end's flag, command or setting::
     ├── SelectionProblem          a selection of a result by axis values that names none
     ├── CacheMiss                 cache-only, and no intact stored result for a request
     ├── EmptyResult               a job with no images offered to the store
-    └── JobProblem                one job that cannot be collected (ended, not ours)
+    ├── JobProblem                one job that cannot be collected (ended, not ours)
+    └── RunRecordProblem          a run that cannot be rebuilt from what it left
 
     KeyboardInterrupt
     └── RunInterrupted            a run stopped by Ctrl-C or a cancel token (.report, .outcome)
@@ -42,6 +43,7 @@ __all__ = [
     "Refusal",
     "RunInterrupted",
     "RunProblem",
+    "RunRecordProblem",
     "SelectionProblem",
     "SweepError",
 ]
@@ -171,6 +173,19 @@ class JobProblem(RunProblem):
     def __init__(self, code: str, job_id: str, message: str, **detail: Any) -> None:
         super().__init__(code, message, field="job_id", job_id=job_id, **detail)
         self.job_id = job_id
+
+
+class RunRecordProblem(RunProblem, ValueError):
+    """A run that cannot be rebuilt from what it left (:mod:`naive_nb.run.runs`): ``missing``
+    (no such file), ``no_record`` (the source holds no naive-nb record: ``looked_for``),
+    ``unreadable`` (a record that is not valid: ``reason``), ``not_sent`` (a job this store
+    did not send, rebuilt from the server's record: ``job_id``, ``unknown``), ``no_request``
+    (an output of an older version with several different jobs and no request),
+    ``not_reproduced`` (the request, planned again, does not make the recorded jobs:
+    ``missing_jobs``). ``field`` is ``source``."""
+
+    def __init__(self, code: str, message: str, **detail: Any) -> None:
+        super().__init__(code, message, field="source", **detail)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ its one-line notice). Every run goes on naive-nb's event-loop thread with the ``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -46,6 +47,7 @@ from naive_nb.run.reports import (
 )
 from naive_nb.run.request import Request
 from naive_nb.run.runner import Runner
+from naive_nb.run.runs import RunBook
 from naive_nb.run.settings import Settings
 from naive_nb.run.store import ResultStore
 
@@ -85,6 +87,9 @@ class Session:
         self.store: ResultStore
         self.cache: RequestCache
         self.journal: JobJournal
+        self.runs: RunBook
+        #: every planned run this session finished (or stopped), in order: a kernel's study
+        self.history: list[Outcome] = []
         self.settings = settings or Settings()
         self.durations = Durations()
         self._prices: dict[tuple[str, str, int], tuple[float, Price]] = {}
@@ -104,6 +109,7 @@ class Session:
             self.store = ResultStore(root)
             self.cache = RequestCache(self.store)
             self.journal = JobJournal(root)
+            self.runs = RunBook(root)
 
     @property
     def client(self) -> Client:
@@ -287,7 +293,17 @@ class Session:
         )
         outcome = await runner.execute()
         self.durations.learn(outcome.records)
+        # written here, not in a thread: a second Ctrl-C must not lose the finished outcome
+        self._keep_run(outcome)
         return outcome
+
+    def _keep_run(self, outcome: Outcome) -> None:
+        """The run on record (``<store>/_runs/``) and in :attr:`history`. A record that cannot
+        be written (a read-only store) costs only the way back from a manifest to its sweep:
+        the run's files and manifests are already safe, so it does not fail the run."""
+        self.history.append(outcome)
+        with contextlib.suppress(OSError):
+            self.runs.save(outcome, self.settings)
 
     def _keeper(self, use_cache: bool | None = None) -> Keeper:
         cache = self.settings.cache if use_cache is None else use_cache

@@ -38,6 +38,7 @@ __all__ = [
     "ResultStore",
     "read_provenance",
     "with_provenance",
+    "without_provenance",
     "write_atomic",
 ]
 
@@ -229,6 +230,24 @@ def _jpeg_with_comment(data: bytes, text: str) -> bytes:
     payload = text.encode("utf-8")[:65533]
     segment = b"\xff\xfe" + struct.pack(">H", len(payload) + 2) + payload
     return data[:2] + segment + data[2:]
+
+
+def without_provenance(data: bytes) -> bytes:
+    """The bytes as the server sent them: ``data`` (a stored file) without the provenance that
+    :func:`with_provenance` inserted (job id, times, backend address: they differ between two
+    jobs of the same request, the image does not)."""
+    if data.startswith(PNG_SIGNATURE):
+        at = len(PNG_SIGNATURE) + 25
+        (length,) = struct.unpack(">I", data[at : at + 4]) if len(data) >= at + 8 else (0,)
+        if data[at + 4 : at + 8] == b"tEXt" and data[at + 8 :].startswith(
+            PROVENANCE_KEY.encode("latin-1") + b"\x00"
+        ):
+            return data[:at] + data[at + 12 + length :]
+    elif data.startswith(b"\xff\xd8\xff\xfe") and len(data) >= 6:
+        (length,) = struct.unpack(">H", data[4:6])
+        if data[6:].startswith(f"{PROVENANCE_KEY}:".encode()):
+            return data[:2] + data[4 + length :]
+    return data
 
 
 def read_provenance(path: str | os.PathLike[str]) -> dict[str, object] | None:
