@@ -31,7 +31,8 @@ from naive_nb.display.arrangement import Arrangement, arrange, value_text
 from naive_nb.display.composite import LINE, MAX_PIXELS, CompositeStyle, draw_composite
 from naive_nb.display.grid import grid_bundle
 from naive_nb.display.grid_model import GridLayout, GridSizes
-from naive_nb.display.layout import FailureText, Placed, axes_of, build, relative_path
+from naive_nb.display.layout import FailureText, Placed, axes_of, build
+from naive_nb.display.paths import shown_path
 from naive_nb.display.provenance import jsonable, output_metadata, request_json
 from naive_nb.display.views import ViewCache
 from naive_nb.run.outcome import FailedJob, Outcome
@@ -209,7 +210,7 @@ class Grid:
                 tile["job_id"] = result.job_id
                 tile["files"] = [
                     {
-                        "path": relative_path(image.path),
+                        "path": shown_path(image.path),
                         "sha256": image.sha256,
                         "width": image.width,
                         "height": image.height,

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from naive_nb.display.arrangement import Arrangement, arrange, header
 from naive_nb.display.grid_model import Cell, GridLayout, Pack, Section, Tile
+from naive_nb.display.paths import shown_path
 from naive_nb.run.outcome import FailedJob, Outcome
 from naive_nb.run.records import JobRecord
 from naive_nb.run.request import Axis
@@ -38,7 +37,6 @@ __all__ = [
     "axes_of",
     "build",
     "layout",
-    "relative_path",
     "title_of",
 ]
 
@@ -57,14 +55,6 @@ _SKIP_IN_TITLE = {"prompt", "seed", "num_images", "enable_safety_checker"}
 # a result without a plan (one job collected on its own) varies nothing; older code paths that
 # hand records only get the keys that differ between them, in this order
 _DERIVED = (("seed", "seed"), ("num_inference_steps", "steps"), ("guidance_scale", "cfg"))
-
-
-def relative_path(path: Path | str) -> str:
-    """``path`` relative to the working directory (the notebook's), with ``/`` separators."""
-    try:
-        return Path(os.path.relpath(path)).as_posix()
-    except ValueError:  # another drive on Windows: the name alone, never the machine's path
-        return Path(path).name
 
 
 def axes_of(outcome: Outcome) -> tuple[Axis, ...]:
@@ -164,7 +154,7 @@ def _job_tiles(job: _Job, axes: Sequence[Axis], failure_text: FailureText) -> li
         # a model without a seed key: the seed the server reported, as the file name says
         image_seed = image.seed if image.seed is not None else result.seed
         caption = _caption(axes, job.coords, image_seed)
-        where = relative_path(image.path)
+        where = shown_path(image.path)
         tiles.append(
             Tile(
                 caption=caption + (f" #{image.index + 1}" if count > 1 else ""),
@@ -232,7 +222,7 @@ def title_of(outcome: Outcome, shown: Sequence[tuple[str, dict[str, Any]]] | Non
         prompt = outcome.plan.request.prompt  # a prompt axis: the prompt it varies
     if len(prompt) > 90:
         prompt = prompt[:87] + "..."
-    if prompt or "prompt" in first:
+    if prompt or "prompt" in same:  # an axis of whole prompts: the headers show them, not ''
         parts.append(repr(prompt))
     return " | ".join(p for p in parts if p)
 

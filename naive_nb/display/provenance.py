@@ -11,7 +11,6 @@ directory), with ``..`` when the store is elsewhere: never an absolute path of t
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -19,18 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from naive_nb._version import __version__
+from naive_nb.display.paths import shown_path
 from naive_nb.run.records import JobRecord
 
 if TYPE_CHECKING:  # pragma: no cover
     from naive_nb.run.plan import Plan
     from naive_nb.run.request import Request
-
-
-def _display_path(path: Path, base: Path | None) -> str:
-    try:
-        return Path(os.path.relpath(path, base)).as_posix()
-    except ValueError:  # another drive on Windows: the name alone, never the machine's path
-        return path.name
 
 
 def jsonable(value: Any) -> Any:
@@ -75,7 +68,7 @@ def output_metadata(
             "from_cache": r.from_cache,
             "files": [
                 {
-                    "path": _display_path(f.path, base),
+                    "path": shown_path(f.path, base),
                     "sha256": f.sha256,
                     "width": f.width,
                     "height": f.height,

@@ -45,6 +45,7 @@ from naive_nb.display.grid_model import (
     Pack,
     Tile,
 )
+from naive_nb.display.paths import shown_path
 from naive_nb.display.provenance import jsonable, request_json
 from naive_nb.display.tile_words import failure_heading
 from naive_nb.run.outcome import Cell as RunCell
@@ -340,7 +341,7 @@ def _facts_table(result: NaiveResult, cells: Sequence[RunCell], base: Path) -> s
     identity = run_id(outcome)
     if identity:
         store = _store_of(records)
-        where = _shown_path(store / RUNS_DIR / f"{identity}.json", base) if store else ""
+        where = shown_path(store / RUNS_DIR / f"{identity}.json", base) if store else ""
         rows.append(_row("run record", f"{identity}" + (f" ({where})" if where else "")))
     if outcome.interrupted is not None:
         rows.append(_row("stopped", "the run was interrupted; cells it never reached: not run"))
@@ -373,14 +374,6 @@ def _store_of(records: Sequence[JobRecord]) -> Path | None:
         for image in record.files:
             return image.path.parent.parent
     return None
-
-
-def _shown_path(path: Path, base: Path) -> str:
-    """``path`` relative to the report's folder: never the machine's absolute path."""
-    try:
-        return Path(os.path.relpath(path, base)).as_posix()
-    except ValueError:  # another drive on Windows
-        return path.name
 
 
 def _cells_table(result: NaiveResult, cells: Sequence[RunCell], base: Path) -> str:
@@ -450,7 +443,7 @@ def _status(cell: RunCell) -> str:
 def _files(record: JobRecord, base: Path) -> str:
     esc = html.escape
     lines = [
-        f"file {esc(_shown_path(image.path, base))} ({image.width}x{image.height}), "
+        f"file {esc(shown_path(image.path, base))} ({image.width}x{image.height}), "
         f'<code style="{_CODE}">sha256 {esc(image.sha256)}</code>'
         for image in record.files
     ]

@@ -7,11 +7,11 @@ the words, in the cell's terms (``%naive resume JOB_ID``, ``--timeout``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from naive_nb.display.paths import shown_path
 from naive_nb.run.events import Summary
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,27 +36,22 @@ def _seed(seeds: Sequence[int | None]) -> str:
     return f"the stored copy of seed{'s' if len(known) > 1 else ''} {', '.join(known)}"
 
 
-def _where(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-
-
 def damage_found(damage: Damage, seed: int | None = None) -> str:
     """What is wrong with a stored copy, e.g. "the stored copy of seed 4 failed its checksum"."""
     seeds = damage.seeds or (seed,)
     what = _seed(seeds)
     job = damage.job_id[:8]
     if damage.problem == "checksum":
-        return f"{what} (job {job}) failed its checksum ({_where(damage.path)})"
+        return f"{what} (job {job}) failed its checksum ({shown_path(damage.path)})"
     if damage.problem == "file_missing":
-        return f"{what} (job {job}) is missing a file ({_where(damage.path)})"
+        return f"{what} (job {job}) is missing a file ({shown_path(damage.path)})"
     if damage.problem == "manifest_unreadable":
-        return f"{_seed((seed,))} (job {job}) has an unreadable manifest ({_where(damage.path)})"
+        return (
+            f"{_seed((seed,))} (job {job}) has an unreadable manifest ({shown_path(damage.path)})"
+        )
     if damage.problem == "no_files":
-        return f"{_seed((seed,))} (job {job}) lists no images ({_where(damage.path)})"
-    return f"{_seed((seed,))} (job {job}) is gone from the store ({_where(damage.path.parent)})"
+        return f"{_seed((seed,))} (job {job}) lists no images ({shown_path(damage.path)})"
+    return f"{_seed((seed,))} (job {job}) is gone from the store ({shown_path(damage.path.parent)})"
 
 
 def repaired(repair: Repair) -> str:
@@ -94,8 +89,8 @@ def journal_damage(path: Path, lines: Sequence[int]) -> str:
     numbers = listing([str(n) for n in lines])
     plural = "s" if len(lines) > 1 else ""
     return (
-        f"{len(lines)} damaged line{plural} in {_where(path)} skipped (line{plural} {numbers}); "
-        "the rest of the journal is read as usual."
+        f"{len(lines)} damaged line{plural} in {shown_path(path)} skipped "
+        f"(line{plural} {numbers}); the rest of the journal is read as usual."
     )
 
 
@@ -323,7 +318,11 @@ def summary_of_resume(report: ResumeReport, seconds: float) -> Summary:
     collected = [row for row in report.rows if row.code == "collected"]
     images = sum(row.detail.get("images", 0) for row in collected)
     ids = tuple(row.job_id for row in collected)
-    return Summary(ok=True, seconds=seconds, images=images, job_ids=ids, message="collected")
+    # what the collected jobs were charged (a job that ran past its deadline was still paid)
+    credits = sum(row.outcome.credits for row in collected if row.outcome is not None)
+    return Summary(
+        ok=True, seconds=seconds, images=images, credits=credits, job_ids=ids, message="collected"
+    )
 
 
 # -- collecting one job ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from naive_nb.client import LOCAL_BACKEND
-from naive_nb.display.layout import relative_path
+from naive_nb.display.paths import shown_path
 from naive_nb.display.table import Table
 from naive_nb.notebook.notes import RESUME_WORDS, journal_damage, resume_detail
 
@@ -117,7 +117,7 @@ def status_table(report: StatusReport) -> Table:
         ("API key set", "yes" if report.key_set else "no"),
         ("balance", balance),
         ("naive-nb version", report.version),
-        ("store", relative_path(report.store)),  # never a path of the machine that ran it
+        ("store", shown_path(report.store)),  # never a path of the machine that ran it
         ("cached requests", report.cached_requests),
         ("jobs not yet collected", report.pending),
         ("cache-only mode", "on" if report.cache_only else "off"),

@@ -17,12 +17,12 @@ from __future__ import annotations
 import html
 import io
 import json
-import os
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from naive_nb.display.paths import shown_path
 from naive_nb.notebook.panel.errors import ErrorSink, PanelError, PanelInputError
 from naive_nb.notebook.panel.widgetset import WidgetSet
 
@@ -202,7 +202,7 @@ class Viewer:
         return (
             f"naive-nb viewer (a live widget: it needs its kernel running) of "
             f"{len(self.images)} image{'s' if len(self.images) != 1 else ''}; showing {seed}, "
-            f"job {record.job_id}, file {_relative(image.path)}"
+            f"job {record.job_id}, file {shown_path(image.path)}"
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
@@ -219,20 +219,12 @@ def _words(error: BaseException) -> tuple[str | None, str] | None:
     return None
 
 
-def _relative(path: Path) -> str:
-    """``path`` relative to the working directory (the notebook's) when it can be."""
-    try:
-        return Path(os.path.relpath(path)).as_posix()
-    except ValueError:  # another drive on Windows
-        return str(path)
-
-
 def _info_html(record: JobRecord, image: StoredImage) -> str:
     rows = [
         ("seed", "-" if record.seed is None else str(record.seed)),
         ("model", record.model),
         ("job id", record.job_id),
-        ("file", f"{_relative(image.path)} ({image.width}x{image.height}, {image.content_type})"),
+        ("file", f"{shown_path(image.path)} ({image.width}x{image.height}, {image.content_type})"),
         ("sha256", image.sha256),
         ("made", record.completed or record.created or "-"),
         ("credits", "-" if record.credits_used is None else f"{record.credits_used:g}"),
