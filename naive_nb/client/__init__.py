@@ -23,9 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real n
         Secret,
         resolve_backend,
     )
-    from naive_nb.client._limiter import JobSlot
     from naive_nb.client._polling import PollSchedule
     from naive_nb.client._retry import RetryPolicy
+    from naive_nb.client._slots import JobSlot
     from naive_nb.client._sync import Client, LoopThread
     from naive_nb.client._types import (
         JOB_STATUSES,
@@ -68,7 +68,7 @@ _LAZY: dict[str, str] = {
     "Backend": "naive_nb.client._backend",
     "Secret": "naive_nb.client._backend",
     "resolve_backend": "naive_nb.client._backend",
-    "JobSlot": "naive_nb.client._limiter",
+    "JobSlot": "naive_nb.client._slots",
     "PollSchedule": "naive_nb.client._polling",
     "RetryPolicy": "naive_nb.client._retry",
     "JOB_STATUSES": "naive_nb.client._types",

@@ -23,8 +23,9 @@ from naive_nb._version import __version__
 from naive_nb.client._backend import Backend, resolve_backend
 from naive_nb.client._callbacks import JobCallback, NoticeCallback, observed
 from naive_nb.client._download import download_images
-from naive_nb.client._limiter import JobSlot, Limiter
+from naive_nb.client._limiter import Limiter
 from naive_nb.client._retry import RetryPolicy
+from naive_nb.client._slots import JobSlot
 from naive_nb.client._submit import Submitter, cancel_after_interrupt, raise_interrupted
 from naive_nb.client._transport import Transport
 from naive_nb.client._types import (
@@ -67,6 +68,8 @@ class AsyncClient:
     the embedded local preview server is started and used. ``on_submitted`` is called with each new
     job as soon as its id is known (before any polling), ``on_update`` with the job after each poll,
     ``on_notice`` with a :class:`Notice` when a call pauses for a while (rate limited, retrying).
+    ``max_jobs_in_flight`` caps the jobs in flight exactly; by default it is 8 while the request
+    budget is ample and follows the budget when it is short (``naive_nb.client._slots``).
 
     (A little over 250 lines: most of them are the public signatures and their docstrings; each
     body is a few lines over the parts named in the module docstring.)
@@ -79,7 +82,7 @@ class AsyncClient:
         base_url: str | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        max_jobs_in_flight: int = 8,
+        max_jobs_in_flight: int | None = None,
         validate: bool = True,
         on_submitted: JobCallback | None = None,
         on_update: JobCallback | None = None,
@@ -147,7 +150,7 @@ class AsyncClient:
                 await client.wait(job)
 
         (or ``await slot.acquire()`` ... ``slot.release()`` when the hold outlives one block)."""
-        return JobSlot(self._limiter)
+        return JobSlot(self._limiter.slots)
 
     # ------------------------------------------------------------------ reads
     async def models(self, *, refresh: bool = False) -> list[ModelInfo]:

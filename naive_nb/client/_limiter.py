@@ -1,13 +1,19 @@
 """One limiter per client, shared by every call it makes.
 
-* a request budget fed by ``X-RateLimit-Remaining`` / ``X-RateLimit-Reset``: when the window is
+* a request budget fed by ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset``: when the window is
   spent, nothing is sent until it resets (polling counts against the same limit as submits). The
   reset is read defensively (:func:`parse_reset`: Unix seconds, milliseconds or a delta, against
   the server's ``Date`` so a skewed clock does not matter); an absurd one is ignored;
+* a line, for when the budget is short: a request goes at once while the budget left in the
+  window exceeds the requests ahead of it in line, and otherwise waits for the next window.
+  Work (submits, cancels and the reads they need: what keeps the server's workers busy) stands
+  ahead of a wait's status polls (which only shorten how soon a finished job is seen): polls
+  are deferred, never dropped. With budget to spare nobody waits, whatever their priority;
 * a shared pause: when any call gets a 429, no call sends anything until its ``Retry-After`` has
-  passed; then exactly one request (the probe) goes first, and the others follow once it succeeds;
-* a cap on jobs in flight (submit to terminal status): ``generate`` holds a :class:`JobSlot`,
-  and so can any caller that runs its own submit and wait (``AsyncClient.job_slot()``).
+  passed; then exactly one request (the first in line) probes, and the others follow once it
+  succeeds;
+* the job slots (:mod:`naive_nb.client._slots`), whose default cap follows the budget
+  (:meth:`Gate.may_run_ahead`).
 
 :class:`Gate` is the sans-IO state machine (fake-clock tested); :class:`Limiter` drives it
 with asyncio. The limiter is bound to the event loop that first uses it. A caller gives
@@ -20,13 +26,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from enum import IntEnum
 
-__all__ = ["HORIZON", "Admission", "Gate", "JobSlot", "Limiter", "Throttled", "parse_reset"]
+from naive_nb.client._slots import JobSlot, SlotPool
+
+__all__ = [
+    "HORIZON",
+    "REQUESTS_PER_JOB",
+    "Admission",
+    "Gate",
+    "Limiter",
+    "Priority",
+    "Throttled",
+    "parse_reset",
+]
 
 #: A rate-limit pause further ahead than this (seconds) is taken for a misread header (a reset in
 #: milliseconds read as seconds, a wrong clock) and ignored: the server, which will answer 429
@@ -35,6 +54,11 @@ __all__ = ["HORIZON", "Admission", "Gate", "JobSlot", "Limiter", "Throttled", "p
 HORIZON = 3600.0
 #: Pauses shorter than this are not reported to ``on_pause`` (nobody needs to read about them).
 NOTICE_MIN = 1.0
+#: How long a rate-limit window lasts (Naive's are a minute): a window whose reset has passed is
+#: taken to end this much later, until a reply says when.
+WINDOW = 60.0
+#: Requests one job costs: its submit and the (at most) two looks its poll schedule aims for.
+REQUESTS_PER_JOB = 3
 
 
 def parse_reset(headers: Mapping[str, str], *, now: float) -> float | None:
@@ -91,53 +115,117 @@ class Throttled(Exception):
         self.allowed = allowed
 
 
+class Priority(IntEnum):
+    """Who goes first when the budget is short (lower first)."""
+
+    WORK = 0  # submits, cancels and the reads they need: they keep the server's workers busy
+    POLL = 1  # a wait's status looks: they only shorten how soon a finished job is seen
+
+
 @dataclass(frozen=True)
 class Admission:
     go: bool
     probe: bool = False
-    until: float | None = None  # when not go: wait until this time (None: until the probe ends)
+    until: float | None = None  # when not go: wait until this time (None: until a reply)
 
 
 class Gate:
-    """Decides whether a request may be sent now. Times are Unix seconds (``Reset`` is one)."""
+    """Decides whether a request may be sent now. Times are Unix seconds (``Reset`` is one).
+
+    Requests that wait :meth:`join` the line under a number (the order they came in) and a
+    :class:`Priority`; :meth:`admit` takes one out of it when it may go.
+    """
 
     def __init__(self) -> None:
         self.paused_until: float | None = None
         self.probe_out = False
+        self.limit: int | None = None
         self.remaining: int | None = None
         self.reset_at: float | None = None
+        self._line: dict[int, Priority] = {}
 
-    def blocked_until(self, now: float) -> float | None:
-        """When a request could go (``now`` when it could go at once), without admitting one;
-        None while a probe is out (until it returns)."""
+    # -- the line ---------------------------------------------------------------------------
+    def join(self, number: int, priority: Priority) -> None:
+        self._line[number] = priority
+
+    def leave(self, number: int | None) -> None:
+        if number is not None:
+            self._line.pop(number, None)
+
+    def in_line(self, number: int) -> bool:
+        return number in self._line
+
+    def ahead_of(self, number: int | None, priority: Priority) -> int:
+        """Requests in line before this one: all of a higher priority, and those of its own
+        that came first (``number`` None: one that would join now)."""
+        return sum(
+            1
+            for other, rank in self._line.items()
+            if other != number
+            and (rank < priority or (rank == priority and (number is None or other < number)))
+        )
+
+    # -- deciding ---------------------------------------------------------------------------
+    def left(self, now: float) -> int | None:
+        """Requests the current window has left (None: unknown). A window whose reset has
+        passed starts afresh, with the limit (the next reply says exactly)."""
+        if self.reset_at is not None and now >= self.reset_at:
+            self.remaining = self.limit
+            # until a reply says when the new window ends; a late reply from the old one (its
+            # reset is the old one) is then recognised as stale
+            self.reset_at = max(now, self.reset_at + WINDOW) if self.limit is not None else None
+        return self.remaining
+
+    def blocked_until(self, now: float, priority: Priority = Priority.WORK) -> float | None:
+        """When a request of ``priority`` joining now could go (``now``: at once), without
+        admitting one; None while a probe is out (until it returns)."""
         if self.probe_out:
             return None
         if self.paused_until is not None and now < self.paused_until:
             return self.paused_until
-        if (
-            self.remaining is not None
-            and self.remaining <= 0
-            and self.reset_at is not None
-            and now < self.reset_at
-        ):
+        left = self.left(now)
+        if left is not None and left <= self.ahead_of(None, priority):
             return self.reset_at
         return now
 
-    def admit(self, now: float) -> Admission:
+    def admit(
+        self, now: float, number: int | None = None, priority: Priority = Priority.WORK
+    ) -> Admission:
+        """Whether the request ``number`` (in line; None: one not in line, nobody ahead of it)
+        may go now. One that may go leaves the line and counts against the budget."""
         if self.probe_out:
             return Admission(False, until=None)
+        ahead = self.ahead_of(number, priority) if number is not None else 0
         if self.paused_until is not None:
             if now < self.paused_until:
                 return Admission(False, until=self.paused_until)
+            if ahead:
+                return Admission(False, until=None)  # the first in line probes; wait for it
             self.probe_out = True  # the pause is over: this request probes, the rest wait for it
+            self.leave(number)
             return Admission(True, probe=True)
-        if self.remaining is not None and self.remaining <= 0 and self.reset_at is not None:
-            if now < self.reset_at:
-                return Admission(False, until=self.reset_at)
-            self.remaining = None  # a new window; the next reply tells us its size
-        if self.remaining is not None:
-            self.remaining -= 1  # count requests in flight before their replies update us
+        left = self.left(now)
+        if left is not None and left <= ahead:
+            # spent, or what is left goes to those ahead in line: wait for the next window
+            return Admission(False, until=self.reset_at)
+        if left is not None:
+            self.remaining = left - 1  # count requests in flight before their replies update us
+        self.leave(number)
         return Admission(True)
+
+    def may_run_ahead(self, now: float, in_flight: int, steady: int) -> bool:
+        """Whether another job may be submitted although ``in_flight`` jobs already fill the
+        ``steady`` cap: when the budget left in this window is short of what the jobs in flight
+        and a cap's worth more cost (``REQUESTS_PER_JOB`` each), it runs out before the window
+        resets, and a job submitted now keeps a worker busy through the wait that a slot freed
+        by polls would not. Never more jobs in flight than a window has requests (each can be
+        looked at, or cancelled, once), nor while a 429 pause is on."""
+        if self.paused_until is not None and now < self.paused_until:
+            return False
+        left = self.left(now)
+        if left is None or self.limit is None:
+            return False
+        return in_flight < self.limit and left < REQUESTS_PER_JOB * (in_flight + steady)
 
     def done(
         self,
@@ -167,6 +255,10 @@ class Gate:
 
     def _update_budget(self, headers: Mapping[str, str], now: float) -> None:
         lowered = {k.lower(): v for k, v in headers.items()}
+        with contextlib.suppress(KeyError, ValueError):
+            limit = int(lowered["x-ratelimit-limit"])
+            if limit > 0:
+                self.limit = limit
         try:
             remaining = int(lowered["x-ratelimit-remaining"])
         except (KeyError, ValueError):
@@ -191,53 +283,79 @@ class Ticket:
 
 
 class Limiter:
-    """asyncio driver of :class:`Gate`, plus the jobs-in-flight semaphore."""
+    """asyncio driver of :class:`Gate`, and the client's job slots."""
 
     def __init__(
         self,
         *,
-        max_jobs_in_flight: int = 8,
+        max_jobs_in_flight: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.gate = Gate()
         self._clock = clock
         self._changed: asyncio.Event | None = None
-        self._jobs: asyncio.Semaphore | None = None
-        self.max_jobs_in_flight = max_jobs_in_flight
+        self._numbers = itertools.count()
+        self.slots: SlotPool = SlotPool(self.gate, clock, max_jobs_in_flight)
+        self.max_jobs_in_flight = self.slots.steady
 
     @property
-    def jobs(self) -> asyncio.Semaphore:
-        if self._jobs is None:
-            self._jobs = asyncio.Semaphore(self.max_jobs_in_flight)
-        return self._jobs
+    def jobs(self) -> JobSlot:
+        """One job slot (``async with limiter.jobs:`` holds it for a block)."""
+        return JobSlot(self.slots)
 
     def _event(self) -> asyncio.Event:
         if self._changed is None:
             self._changed = asyncio.Event()
         return self._changed
 
-    def pause_left(self) -> float | None:
-        """Seconds until a request could be sent (0: now; None: after a probe still out)."""
+    def _wake(self) -> None:
+        """Wake every waiter to re-check the gate, and hand out job slots the budget allows."""
+        event = self._event()
+        event.set()
+        self._changed = asyncio.Event()
+        self.slots.grant()
+
+    def pause_left(self, priority: Priority = Priority.WORK) -> float | None:
+        """Seconds until a request of ``priority`` could be sent (0: now; None: after a probe
+        still out)."""
         now = self._clock()
-        until = self.gate.blocked_until(now)
+        until = self.gate.blocked_until(now, priority)
         return None if until is None else max(0.0, until - now)
 
     async def acquire(
         self,
         *,
+        priority: Priority = Priority.WORK,
         max_wait: float | None = None,
         on_pause: Callable[[float], Awaitable[None]] | None = None,
     ) -> Ticket:
         """Wait for the gate. ``max_wait``: the longest the caller may wait (None: no limit); a
         known pause beyond it raises :class:`Throttled` at once. ``on_pause(seconds)`` hears of
         each pause of ``NOTICE_MIN`` or more before it is waited out."""
+        number = next(self._numbers)
+        self.gate.join(number, priority)
+        try:
+            return await self._wait_turn(number, priority, max_wait, on_pause)
+        finally:
+            if self.gate.in_line(number):  # gave up (Throttled, cancelled): let the rest move
+                self.gate.leave(number)
+                self._wake()
+
+    async def _wait_turn(
+        self,
+        number: int,
+        priority: Priority,
+        max_wait: float | None,
+        on_pause: Callable[[float], Awaitable[None]] | None,
+    ) -> Ticket:
         start = self._clock()
         end = None if max_wait is None else start + max(0.0, max_wait)
         announced: float | None = None
         while True:
             now = self._clock()
-            admission = self.gate.admit(now)
+            admission = self.gate.admit(now, number, priority)
             if admission.go:
+                self.slots.grant()  # the budget went down: it may be short now
                 return Ticket(probe=admission.probe)
             until = admission.until
             if end is not None and (
@@ -275,46 +393,4 @@ class Limiter:
             retry_after=retry_after,
             headers=headers,
         )
-        # Wake every waiter to re-check the gate (a new pause, or the probe came back).
-        event = self._event()
-        event.set()
-        self._changed = asyncio.Event()
-
-
-class JobSlot:
-    """One of a client's ``max_jobs_in_flight`` slots (``AsyncClient.job_slot()``).
-
-    ``async with client.job_slot():`` holds it for a block. A hold that outlives one block (a job
-    submitted here and followed to its end in another task) uses ``await slot.acquire()`` and
-    ``slot.release()``. Releasing a slot not held does nothing, so the cap stays exact however
-    a caller's clean-up paths overlap.
-    """
-
-    __slots__ = ("_held", "_limiter")
-
-    def __init__(self, limiter: Limiter) -> None:
-        self._limiter = limiter
-        self._held = False
-
-    @property
-    def held(self) -> bool:
-        return self._held
-
-    async def acquire(self) -> JobSlot:
-        """Wait for a free slot and take it; returns this slot."""
-        if self._held:
-            raise RuntimeError("this job slot is already held")
-        await self._limiter.jobs.acquire()
-        self._held = True
-        return self
-
-    def release(self) -> None:
-        if self._held:
-            self._held = False
-            self._limiter.jobs.release()
-
-    async def __aenter__(self) -> JobSlot:
-        return await self.acquire()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.release()
+        self._wake()  # a new pause, the probe came back, or a new budget

@@ -28,7 +28,9 @@ over such a spread, so the schedule looks early, reads the job's ``progress``, a
    ``expect_progress=False``, and the first look is at ``expected_end`` instead.
 5. A job still ``queued`` has not started: the schedule starts again from that moment, looking
    ``first`` x the estimate later, growing x1.5 per look that finds it still queued (up to
-   ``expected_end``), as a job waiting behind others may wait long.
+   ``expected_end``), as a job waiting behind others may wait long. When it evidently waits
+   behind other jobs of the same client, the wait looks no sooner than :meth:`first_look`
+   after the time the client's lineup expects it to start (``naive_nb.client._lineup``).
 
 A ``Retry-After`` on a status reply is honoured. The class is sans-IO: times are plain floats
 from any monotonic clock, and randomness is injected.
@@ -82,6 +84,11 @@ class PollSchedule:
 
     def delay(self, now: float) -> float:
         return max(0.0, self._next - now)
+
+    def first_look(self, start: float) -> float:
+        """When to look at a job that starts running at ``start``: where its first look would
+        be, had it been submitted then (its progress is worth reading by that time)."""
+        return start + self.first * self.estimate
 
     def observe(
         self,

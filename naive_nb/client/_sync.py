@@ -177,7 +177,7 @@ class Client:
         base_url: str | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        max_jobs_in_flight: int = 8,
+        max_jobs_in_flight: int | None = None,
         validate: bool = True,
         on_submitted: JobCallback | None = None,
         on_update: JobCallback | None = None,

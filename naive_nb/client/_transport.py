@@ -23,7 +23,7 @@ import httpx
 from naive_nb.client._backend import Backend, scrub
 from naive_nb.client._callbacks import NoticeCallback, notify
 from naive_nb.client._envelope import error_code, error_for, throttled
-from naive_nb.client._limiter import NOTICE_MIN, Limiter, Throttled
+from naive_nb.client._limiter import NOTICE_MIN, Limiter, Priority, Throttled
 from naive_nb.client._retry import (
     Action,
     Decision,
@@ -154,6 +154,7 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         limited: bool = True,
+        priority: Priority = Priority.WORK,
         timeout: float | None = None,
         max_wait: float | None = None,
         on_sent: Callable[[], None] | None = None,
@@ -162,8 +163,9 @@ class Transport:
 
         ``max_wait``: how long the limiter may hold the request (a longer known pause raises
         ``RateLimitError`` at once; default: the retry policy's ``max_retry_after``).
-        ``limited=False`` bypasses the limiter (a cancel after Ctrl-C). ``on_sent`` is called
-        once the request is about to go out.
+        ``limited=False`` bypasses the limiter (a cancel after Ctrl-C); ``priority`` is its place
+        in the limiter's line when the budget is short. ``on_sent`` is called once the request
+        is about to go out.
         """
         # httpx.Headers masks Authorization in its repr (a plain dict local would show the key
         # in tracebacks that print locals).
@@ -177,7 +179,7 @@ class Transport:
                 max_wait = self.policy.max_retry_after
             try:
                 ticket = await self.limiter.acquire(
-                    max_wait=max(0.0, max_wait), on_pause=self.rate_limit_pause
+                    priority=priority, max_wait=max(0.0, max_wait), on_pause=self.rate_limit_pause
                 )
             except Throttled as exc:
                 raise throttled(exc) from None
@@ -218,12 +220,19 @@ class Transport:
         return Failed(failure, response)
 
     async def request(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        priority: Priority = Priority.WORK,
     ) -> httpx.Response:
         """A request that creates nothing (reads, cancel), retried; raises the reply's error."""
 
         async def attempt(max_wait: float) -> httpx.Response | Failed:
-            return await self.send(method, path, params=params, max_wait=max_wait)
+            return await self.send(
+                method, path, params=params, priority=priority, max_wait=max_wait
+            )
 
         async def pause(failure: Failure, decision: Decision) -> None:
             log.info(

@@ -1,8 +1,12 @@
-"""Waiting for a job: the poll loop, paced by a ``PollSchedule`` and the pace learned per model.
+"""Waiting for a job: the poll loop, paced by a ``PollSchedule``, the pace learned per model and
+the client's :class:`~naive_nb.client._lineup.Lineup` of jobs in flight.
 
-A wait looks at the job as its schedule says, folds a rate-limit pause into the schedule (and
-its deadline), hands each look to ``on_update``, and returns the job's full record once it is
-done (raising for a failed or cancelled job). Nothing keeps polling after it returns.
+A wait looks at the job as its schedule says, and no sooner than the lineup expects it to have
+started when it evidently waits in the server's queue behind others of ours (plans again
+whenever the line moves); it folds a rate-limit pause into the schedule (and its deadline),
+polls at the limiter's ``POLL`` priority (behind submits when the budget is short), hands each
+look to ``on_update``, and returns the job's full record once it is done (raising for a failed
+or cancelled job). Nothing keeps polling after it returns.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from naive_nb.client._callbacks import JobCallback, call_back
-from naive_nb.client._limiter import NOTICE_MIN
+from naive_nb.client._limiter import NOTICE_MIN, Priority
+from naive_nb.client._lineup import Lineup
 from naive_nb.client._polling import PollSchedule
 from naive_nb.client._retry import parse_retry_after
 from naive_nb.client._transport import Transport
@@ -30,7 +35,8 @@ ScheduleFactory = Callable[[float | None, float], PollSchedule]
 
 
 class Pace:
-    """Poll schedules, scaled per model by how long its jobs really ran against their estimate.
+    """Poll schedules, scaled per model by how long its jobs really ran against their estimate,
+    and the lineup of the client's jobs in flight that every wait shares.
 
     ``factory`` (tests, benchmarks) replaces the learned schedule altogether.
     """
@@ -38,6 +44,9 @@ class Pace:
     def __init__(self, factory: ScheduleFactory | None, rng: random.Random) -> None:
         self._factory = factory
         self._rng = rng
+        self.lineup = Lineup()
+        self._seen_changes = 0
+        self._moved: asyncio.Event | None = None
         # per model: how long jobs really ran, as a fraction of their estimate (recent ones)
         self._ratios: dict[str, deque[float]] = {}
         # per model: whether its running jobs report `progress` (the contract says they "may");
@@ -61,6 +70,24 @@ class Pace:
         if job.status == "processing" and job.model:
             self._reports_progress[job.model] = job.progress is not None
 
+    def line_moved(self) -> None:
+        """Wake the waits sleeping on the lineup when its predictions may have moved."""
+        if self.lineup.changes != self._seen_changes:
+            self._seen_changes = self.lineup.changes
+            if self._moved is not None:
+                self._moved.set()
+                self._moved = None
+
+    async def sleep(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True when the lineup moved meanwhile (plan again)."""
+        if self._moved is None:
+            self._moved = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._moved.wait(), seconds)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
     def learn(self, job: Job) -> None:
         if job.status != "completed" or not job.estimated_seconds or not job.model:
             return
@@ -72,9 +99,12 @@ class Pace:
             ratios.append(ran / job.estimated_seconds)
 
 
-async def read_job(transport: Transport, job_id: str) -> tuple[Job, float | None]:
+async def read_job(
+    transport: Transport, job_id: str, priority: Priority = Priority.WORK
+) -> tuple[Job, float | None]:
     """The job's full record, and the reply's ``Retry-After`` (a hint for the next look)."""
-    response = await transport.request("GET", f"/v1/jobs/{check_job_id(job_id)}")
+    path = f"/v1/jobs/{check_job_id(job_id)}"
+    response = await transport.request("GET", path, priority=priority)
     return Job.from_api(response.json()), parse_retry_after(response.headers, now=time.time())
 
 
@@ -101,38 +131,74 @@ async def wait_for(
         current = job
         origin = job.accepted_at if job.accepted_at is not None else _origin(job, now)
         schedule = pace.schedule(job, now if origin is None else origin)
+        retry_after = None
     else:
-        current, retry_after = await read_job(transport, job)
+        current, retry_after = await read_job(transport, job, Priority.POLL)
         pace.saw(current)
         await call_back(on_update, current)
         origin = _origin(current, now)
         schedule = pace.schedule(current, now if origin is None else origin)
-        _observe(schedule, current, retry_after, origin)
+    line = pace.lineup
+    line.add(current.id, accepted=now if origin is None else origin, seconds=schedule.estimate)
+    try:
+        if not isinstance(job, Job):
+            _observe(schedule, line, current, retry_after, origin)
+            pace.line_moved()
+        current = await _poll(
+            transport, pace, schedule, current, origin, (deadline, limit), on_update
+        )
+    finally:
+        line.remove(current.id)
+        pace.line_moved()
+    pace.learn(current)
+    return settled(current)
+
+
+async def _poll(
+    transport: Transport,
+    pace: Pace,
+    schedule: PollSchedule,
+    current: Job,
+    origin: float | None,
+    until: tuple[float, float],
+    on_update: JobCallback | None,
+) -> Job:
+    """Look at the job until it is done (see :func:`wait_for`); ``until``: the deadline, and
+    the timeout it came from."""
+    deadline, limit = until
     limiter = transport.limiter
+    line = pace.lineup
+    announced: float | None = None  # the end of the last pause said (said once, not per plan)
     while not current.done:
         now = time.monotonic()
         if now >= deadline:
             raise WaitTimeout(current.id, current.status, limit, job=current)
         delay = schedule.delay(now)
-        pause = limiter.pause_left()
+        start = line.start_of(current.id)
+        if start is not None:  # queued behind others of ours: nothing to see before it starts
+            delay = max(delay, schedule.first_look(start) - now)
+        pause = limiter.pause_left(Priority.POLL)
         if pause is not None and pause > delay:
             # The rate limit holds the next look longer than the schedule would: say why
             # the wait stalls, then sleep through the pause. It counts against the wait's
             # deadline (a pause past it ends in WaitTimeout: the job keeps running).
-            if pause >= NOTICE_MIN:
+            if pause >= NOTICE_MIN and (announced is None or abs(now + pause - announced) > 0.5):
+                announced = now + pause
                 await transport.notify(
                     "rate_limited", pause, f"rate limited, resuming in {pause:.0f} s", current.id
                 )
             delay = pause
-        await asyncio.sleep(min(delay, deadline - now))
-        if time.monotonic() >= deadline and (limiter.pause_left() or 0.0) > 0:
-            raise WaitTimeout(current.id, current.status, limit, job=current)
-        current, retry_after = await read_job(transport, current.id)
+        if delay > 0:
+            if await pace.sleep(min(delay, deadline - now)):
+                continue  # the line moved: plan again
+            if time.monotonic() >= deadline and (limiter.pause_left(Priority.POLL) or 0.0) > 0:
+                raise WaitTimeout(current.id, current.status, limit, job=current)
+        current, retry_after = await read_job(transport, current.id, Priority.POLL)
         pace.saw(current)
-        _observe(schedule, current, retry_after, origin)
+        _observe(schedule, line, current, retry_after, origin)
+        pace.line_moved()
         await call_back(on_update, current)
-    pace.learn(current)
-    return settled(current)
+    return current
 
 
 def settled(job: Job) -> Job:
@@ -148,23 +214,44 @@ def settled(job: Job) -> Job:
 
 
 def _observe(
-    schedule: PollSchedule, job: Job, retry_after: float | None, origin: float | None
+    schedule: PollSchedule,
+    line: Lineup,
+    job: Job,
+    retry_after: float | None,
+    origin: float | None,
 ) -> None:
-    """Tell the schedule what a look at the job showed."""
+    """Tell the schedule and the lineup what a look at the job showed."""
+    now = time.monotonic()
+    since = _running_since(job, origin)
+    ended = _on_our_clock(job.completed_at, job, origin)
     schedule.observe(
-        now=time.monotonic(),
+        now=now,
         status=job.status,
         retry_after=retry_after,
         progress=job.progress,
-        running_since=_running_since(job, origin),
+        running_since=since,
+    )
+    line.saw(
+        job.id,
+        now=now,
+        status=job.status,
+        progress=job.progress,
+        running_since=since,
+        ended=ended,
     )
 
 
 def _running_since(job: Job, origin: float | None) -> float | None:
     """When the job started running, on our monotonic clock (None when unknown)."""
-    if origin is None or job.started_at is None or job.created_at is None:
+    return _on_our_clock(job.started_at, job, origin)
+
+
+def _on_our_clock(stamp: datetime | None, job: Job, origin: float | None) -> float | None:
+    """A server time of the job (its start, its end) on our monotonic clock (None when unknown):
+    only compared with the job's own creation, so clock skew does not matter."""
+    if origin is None or stamp is None or job.created_at is None:
         return None
-    return origin + max(0.0, (job.started_at - job.created_at).total_seconds())
+    return origin + max(0.0, (stamp - job.created_at).total_seconds())
 
 
 def _origin(job: Job, now: float) -> float | None:

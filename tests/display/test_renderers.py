@@ -188,9 +188,8 @@ def test_the_bar_is_full_only_when_every_job_is_done() -> None:
     from naive_nb.display.progress import progress_bundle
     from naive_nb.run.events import JobProgress, RunProgress
 
-    jobs = (JobProgress("done"),) + tuple(
-        JobProgress("downloading", job_id=f"j{n}") for n in range(3)
-    )
+    downloading = tuple(JobProgress("downloading", job_id=f"j{n}") for n in range(3))
+    jobs = (JobProgress("done"), *downloading)
     run = RunProgress(jobs, elapsed=5.0)
     bundle = progress_bundle(run)
     assert "#" * 24 not in bundle["text/plain"]
