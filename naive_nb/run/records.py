@@ -116,24 +116,33 @@ class JobRecord:
         """True when ``input`` is exactly the request this store sent (so it may be cached)."""
         return self.request_source == "sent"
 
-    def describe(self) -> dict[str, Any]:
-        """The provenance of the job, without file hashes (what goes inside an image file)."""
-        described = {
-            "job_id": self.job_id,
+    def origin(self) -> dict[str, Any]:
+        """What made the images: the exact request, and whether a local preview drew them
+        (what goes inside each image file). Nothing of the one job that ran it (id, dates,
+        credits, the server's address: the manifest beside the file has those), so the same
+        request made again gives byte-identical files."""
+        made_by = {
             "model": self.model,
             "input": self.input,
             "cache_key": self.cache_key,
-            "backend": self.backend,
             "local_preview": self.local_preview,
-            "credits_used": self.credits_used,
-            "created": self.created,
-            "completed": self.completed,
             "version": self.version,
         }
         if not self.request_sent:  # a record of a request this store did not send says so
-            described["request_source"] = self.request_source
-            described["unknown_input"] = list(self.unknown)
-        return described
+            made_by["request_source"] = self.request_source
+            made_by["unknown_input"] = list(self.unknown)
+        return made_by
+
+    def describe(self) -> dict[str, Any]:
+        """The provenance of the job, without file hashes: its origin and the job that ran it."""
+        return {
+            "job_id": self.job_id,
+            **self.origin(),
+            "backend": self.backend,
+            "credits_used": self.credits_used,
+            "created": self.created,
+            "completed": self.completed,
+        }
 
     def to_json(self, relative_to: Path | None = None) -> dict[str, Any]:
         return {**self.describe(), "files": [f.to_json(relative_to) for f in self.files]}

@@ -357,7 +357,7 @@ def _job_alone(record: JobRecord, location: str, store: Path | None) -> RunRecor
             job_id=record.job_id,
             unknown=list(record.unknown),
         )
-    job = RecordedJob(record.model, dict(record.input), record.job_id, "done")
+    job = RecordedJob(record.model, dict(record.input), record.job_id or None, "done")
     return RunRecord(
         request=request_of_jobs([job]),
         jobs=(job,),
@@ -375,13 +375,14 @@ def _job_alone(record: JobRecord, location: str, store: Path | None) -> RunRecor
 
 def read_stored_image(path: str | Path) -> RunRecord:
     """The run of an image file from the store, by the provenance inside it: its manifest (and
-    so its run) when the file is still beside it, else the job's request it carries."""
+    so its run) when the file is still beside it, else the request it carries (a file copied
+    out of its store names no job: what made it is enough to make it again)."""
     path = Path(path)
     try:
         found = read_provenance(path)
     except (OSError, ValueError) as error:
         raise _unreadable(str(path), error) from None
-    if not isinstance(found, dict) or "job_id" not in found:
+    if not isinstance(found, dict) or not {"model", "input"} <= set(found):
         raise RunRecordProblem(
             "no_record",
             f"{path} holds no naive-nb record.",
@@ -392,7 +393,7 @@ def read_stored_image(path: str | Path) -> RunRecord:
     if manifest.is_file():
         return read_manifest(manifest)
     try:
-        record = JobRecord.from_json({**found, "files": []}, path.parent)
+        record = JobRecord.from_json({"job_id": "", **found, "files": []}, path.parent)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise _unreadable(str(path), error) from None
     return _job_alone(record, str(path), None)

@@ -103,7 +103,7 @@ class ResultStore:
             raise EmptyResult(record.job_id)
         directory = self.job_dir(record.job_id)
         directory.mkdir(parents=True, exist_ok=True)
-        stamp = json.dumps(record.describe(), sort_keys=True, ensure_ascii=True)
+        stamp = json.dumps(record.origin(), sort_keys=True, ensure_ascii=True)
         stored: list[StoredImage] = []
         for index, image in enumerate(images):
             extension = _EXTENSIONS.get(image.content_type, "bin")
@@ -234,8 +234,7 @@ def _jpeg_with_comment(data: bytes, text: str) -> bytes:
 
 def without_provenance(data: bytes) -> bytes:
     """The bytes as the server sent them: ``data`` (a stored file) without the provenance that
-    :func:`with_provenance` inserted (job id, times, backend address: they differ between two
-    jobs of the same request, the image does not)."""
+    :func:`with_provenance` inserted."""
     if data.startswith(PNG_SIGNATURE):
         at = len(PNG_SIGNATURE) + 25
         (length,) = struct.unpack(">I", data[at : at + 4]) if len(data) >= at + 8 else (0,)
