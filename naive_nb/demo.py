@@ -1,13 +1,24 @@
-"""``python -m naive_nb.demo``: run the quickstart notebook offline, end to end; say where it went.
+"""``python -m naive_nb.demo``: execute the notebooks of ``notebooks/`` on the embedded server.
 
-The quickstart's cells live here (one source of truth, available from an installed wheel too);
-``notebooks/quickstart.ipynb`` is this notebook as executed and committed. The demo writes the
-notebook, executes it with nbclient on a real kernel (no ``NAIVE_API_KEY``, so the kernel uses the
-embedded server: no key, no network), saves it with its outputs, converts it to HTML, and prints
-the paths and sizes.
+The notebooks are their own source of truth: ``notebooks/*.ipynb``, edited in Jupyter and
+committed with their outputs (four notebooks of prose and code read and change best where
+they run; cells kept as Python strings here could not be opened, run and fixed in Jupyter).
+This module only runs them:
 
-Options: ``--out DIR`` (default ``naive-demo``), ``--write-only PATH`` (write the unexecuted
-notebook and stop), ``--timeout SECONDS`` per cell.
+- ``python -m naive_nb.demo [NAME ...] [--out naive-demo]``: the main job. Every notebook (or
+  those named) is executed top to bottom by nbclient on a fresh kernel in ``--out``, with no
+  ``NAIVE_API_KEY``: the kernels use naive-nb's embedded server (no key, no network) and share
+  one store there. Each executed notebook is saved with its outputs and as HTML, and the paths
+  of the notebooks, the files they wrote (the study's report and grid) and the store are
+  printed.
+- ``python -m naive_nb.demo --refresh [NAME ...]``: re-make the committed notebooks. Each is
+  executed in a fresh folder (an empty store: its first runs are made, not served from a
+  cache), normalised (:func:`normalise`) and written back; one that would carry an absolute
+  path or a loopback port is refused (:func:`leaks`).
+
+The notebooks are found beside the package in a checkout (``notebooks/``) or with
+``--notebooks DIR``. ``NAIVE_LOCAL_TIME_SCALE`` (e.g. 0.1) makes the embedded server's jobs
+faster than the hosted models' typical times, which it otherwise mimics.
 """
 
 from __future__ import annotations
@@ -15,105 +26,26 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
+import tempfile
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+#: the demo's order: the tour first, then the study (whose report the demo points to)
+ORDER = ("quickstart", "study", "reproducibility", "panel")
 KERNEL_ENV_DROPPED = ("NAIVE_API_KEY", "NAIVE_BASE_URL")
-
-# (kind, source[, tags]); markdown reads as a newcomer's tour
-CELLS: list[tuple[str, str, tuple[str, ...]]] = [
-    (
-        "markdown",
-        "# naive-nb quickstart\n\n"
-        "Generate images from a notebook cell with the Naive images API. Without a "
-        "`NAIVE_API_KEY` this notebook runs on naive-nb's **local preview engine**, an embedded "
-        "server that speaks the same API offline and draws procedural stand-in images (labelled "
-        "as previews). With a key, the same cells call the hosted API.\n\n"
-        "Results are saved in three forms that survive saving: a labelled JPEG grid, an HTML "
-        "table of small thumbnails, and a text table. Full-size files go to `naive-results/` "
-        "beside the notebook, with their provenance.",
-        (),
-    ),
-    ("code", "%load_ext naive_nb", ()),
-    (
-        "markdown",
-        "## One image\n\nThe prompt is the text; options are flags. `--seed` makes it "
-        "reproducible (without one, a seed is chosen and shown).",
-        (),
-    ),
-    ("code", "%naive a red fox in fresh snow, watercolor --seed 42 --size square", ()),
-    (
-        "markdown",
-        "## Seeds side by side\n\n`--seeds` runs one job per seed and lays them out labelled by "
-        'seed. Ranges work as in AUTOMATIC1111\'s X/Y/Z plot: `1-4`, `1,5,9`, `"1-10 (+3)"`, '
-        '`"1-10 [4]"`.',
-        (),
-    ),
-    (
-        "code",
-        "%naive a minimalist logo for a tech startup --seeds 1-4 --size square",
-        (),
-    ),
-    (
-        "markdown",
-        "## An X/Y plot\n\nWith `%%naive` the cell body is the prompt and the first line holds "
-        "the options (`$` and `{}` reach the API as written). A list for `--steps` or "
-        "`--guidance` adds a second axis: seeds across, steps down.",
-        (),
-    ),
-    (
-        "code",
-        "%%naive --seeds 7,8 --steps 2,8 --size square\n"
-        "A lighthouse on a cliff at dusk, warm light, long exposure, {cinematic}",
-        (),
-    ),
-    (
-        "markdown",
-        "## The result object\n\nThe value of a `%naive` cell is a result: images, files on "
-        "disk (with sha256), seeds, job ids and credits spent. Keep it with `r = %naive ...` (or "
-        "`-o r`, or `_`). This request was made above, so it comes from the cache.",
-        (),
-    ),
-    (
-        "code",
-        "logos = %naive a minimalist logo for a tech startup --seeds 1-4 --size square\n"
-        "print(logos)\n"
-        "print(logos.seeds, logos.credits)\n"
-        "print(logos.images[0].path.name, logos.images[0].sha256[:16], logos.images[0].pil.size)",
-        (),
-    ),
-    ("markdown", "## What it costs, and what is available", ()),
-    ("code", "%naive price --seeds 1-4 --num 2", ()),
-    ("code", "%naive models", ()),
-    ("markdown", "## Jobs and status\n\nThe key is shown as set or not, never its value.", ()),
-    ("code", "%naive jobs --limit 5", ()),
-    ("code", "%naive status", ()),
-    (
-        "markdown",
-        "## Re-run from the cache\n\nA seeded request already made is served from disk: zero "
-        "requests, zero credits. Re-running this notebook costs nothing.",
-        (),
-    ),
-    ("code", "%naive a red fox in fresh snow, watercolor --seed 42 --size square", ()),
-    (
-        "markdown",
-        "## Mistakes are caught before anything is sent\n\nThe message names the field and "
-        "what is allowed, and the cell fails (so a scheduled run stops). This cell is tagged "
-        "`raises-exception` so the tour goes on.",
-        (),
-    ),
-    ("code", "%naive a red fox --steps 40", ("raises-exception",)),
-    (
-        "markdown",
-        "## Using the hosted API\n\nSet the key without writing it into the notebook: export "
-        "`NAIVE_API_KEY` before starting Jupyter, or run `%naive login` (a hidden prompt). Never "
-        "`%env NAIVE_API_KEY=...`, which saves the key in the notebook. `%naive help` lists "
-        "everything; `%config NaiveMagics` lists the settings.",
-        (),
-    ),
-]
+#: what must never be in a committed notebook: a path of the machine that ran it, a port of an
+#: embedded server that is gone (issue 9)
+LEAKS = re.compile(
+    r"(?:/tmp/|/root/|/home/|/Users/|/var/folders/|/private/|[A-Za-z]:\\\\Users|"
+    r"(?:127\.0\.0\.1|localhost|\[::1\]):\d+)"
+)
+STORE = "naive-results"
 
 
 def _module(name: str) -> Any:
@@ -122,51 +54,99 @@ def _module(name: str) -> Any:
     return importlib.import_module(name)
 
 
-def build_notebook() -> Any:
-    nbformat = _module("nbformat")
+# -- finding and preparing notebooks -------------------------------------------------------------
+def notebook_paths(names: Sequence[str] = (), folder: Path = NOTEBOOKS) -> list[Path]:
+    """The notebooks named (a stem such as ``study`` or a file name), else every notebook in
+    ``folder``, in :data:`ORDER` (others after, by name). Raises ``FileNotFoundError``."""
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"no notebooks folder at {folder}: run this from a naive-nb checkout, or pass "
+            "--notebooks DIR"
+        )
+    found = {path.stem: path for path in folder.glob("*.ipynb")}
+    if names:
+        missing = [name for name in names if Path(name).stem not in found]
+        if missing:
+            raise FileNotFoundError(
+                f"no notebook {', '.join(missing)} in {folder}; there are: "
+                + ", ".join(sorted(found))
+            )
+        return [found[Path(name).stem] for name in names]
+    rank = {name: n for n, name in enumerate(ORDER)}
+    return [found[stem] for stem in sorted(found, key=lambda s: (rank.get(s, len(ORDER)), s))]
 
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    notebook.metadata["language_info"] = {"name": "python"}
-    for index, (kind, source, tags) in enumerate(CELLS):
-        if kind == "markdown":
-            cell = nbformat.v4.new_markdown_cell(source)
-        else:
-            cell = nbformat.v4.new_code_cell(source)
-        cell["id"] = f"cell-{index:02d}"  # stable ids keep diffs of the committed notebook small
-        if tags:
-            cell.metadata["tags"] = list(tags)
-        notebook.cells.append(cell)
+
+def read_clean(path: Path) -> Any:
+    """The notebook at ``path`` with its outputs and execution counts cleared."""
+    notebook = _module("nbformat").read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
     return notebook
 
 
-def execute(
-    notebook: Any, workdir: Path, *, timeout: int = 300, env: dict[str, str] | None = None
-) -> Any:
-    """Run every cell on a fresh python3 kernel in ``workdir``; raises on the first failing cell."""
-    NotebookClient = _module("nbclient").NotebookClient
-    workdir.mkdir(parents=True, exist_ok=True)
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(workdir)}},
-    )
-    previous = {name: os.environ.get(name) for name in (env or {})}
+@contextmanager
+def _environment(env: dict[str, str] | None, dropped: Sequence[str] = ()) -> Iterator[None]:
+    """``os.environ`` with ``env`` set and ``dropped`` unset (a kernel inherits it), restored
+    afterwards."""
+    names = set(env or {}) | set(dropped)
+    previous = {name: os.environ.get(name) for name in names}
     try:
+        for name in dropped:
+            os.environ.pop(name, None)
         os.environ.update(env or {})
-        client.execute(env=dict(os.environ))
+        yield
     finally:
         for name, value in previous.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def execute(
+    notebook: Any,
+    workdir: Path,
+    *,
+    timeout: int = 300,
+    env: dict[str, str] | None = None,
+    unset: Sequence[str] = (),
+) -> Any:
+    """Run every cell on a fresh python3 kernel in ``workdir``, with ``env`` set and ``unset``
+    removed from its environment; raises on the first failing cell (a cell tagged
+    ``raises-exception`` may fail). No widget state is stored, as JupyterLab stores none by
+    default: the saved file holds what a reader of a saved notebook gets."""
+    NotebookClient = _module("nbclient").NotebookClient
+    workdir.mkdir(parents=True, exist_ok=True)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        store_widget_state=False,
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    with _environment(env, unset):
+        client.execute(env=dict(os.environ))
     return notebook
+
+
+def normalise(notebook: Any) -> Any:
+    """``notebook`` without what changes from run to run and is not output: each cell's
+    execution timestamps (nbclient's ``metadata.execution``), papermill's metadata (paths and
+    times of the run), and widget state (JupyterLab saves none by default; a reader of the
+    saved file gets the outputs)."""
+    notebook.metadata.pop("widgets", None)
+    notebook.metadata.pop("papermill", None)
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+    return notebook
+
+
+def leaks(notebook: Any) -> list[str]:
+    """Each absolute path of this machine or loopback address with a port in ``notebook``."""
+    text = _module("nbformat").writes(notebook)
+    return sorted(set(LEAKS.findall(text)))
 
 
 def to_html(notebook: Any) -> str:
@@ -175,51 +155,122 @@ def to_html(notebook: Any) -> str:
     return str(body)
 
 
+# -- the two commands ------------------------------------------------------------------------------
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _size(path: Path) -> str:
+    return f"{path.stat().st_size / 1024:,.0f} KB"
+
+
+def _files(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()} if folder.is_dir() else set()
+
+
+def run_demo(paths: Sequence[Path], out: Path, *, timeout: int) -> int:
+    """Execute ``paths`` in ``out`` (one store for all), save each with its HTML; print where
+    everything went. 0, or 1 when a notebook failed (its partial copy is saved)."""
+    nbformat = _module("nbformat")
+    out.mkdir(parents=True, exist_ok=True)
+    before = _files(out)
+    print(
+        f"naive-nb demo: executing {len(paths)} notebooks in {_shown(out)}/ on the local "
+        "preview engine (naive-nb's embedded server: no key, no network)"
+    )
+    written: list[Path] = []
+    start = time.monotonic()
+    for path in paths:
+        notebook = read_clean(path)
+        began = time.monotonic()
+        try:
+            execute(notebook, out, timeout=timeout, unset=KERNEL_ENV_DROPPED)
+        except Exception as error:
+            failed = out / f"{path.stem}.failed.ipynb"
+            nbformat.write(normalise(notebook), failed)
+            print(f"FAILED: {path.name}: {type(error).__name__}: {str(error)[-2000:]}")
+            print(f"the notebook as far as it ran: {_shown(failed)}")
+            return 1
+        seconds = time.monotonic() - began
+        executed = out / path.name
+        nbformat.write(normalise(notebook), executed)
+        html = executed.with_suffix(".html")
+        html.write_text(to_html(notebook), encoding="utf-8")
+        written += [executed, html]
+        print(
+            f"  {path.stem:<16} {len(notebook.cells):>3} cells {seconds:6.1f}s  "
+            f"{_shown(executed)} ({_size(executed)}), {html.name} ({_size(html)})"
+        )
+    store = out / STORE
+    made = sorted(
+        p for p in _files(out) - before - set(written) if store not in p.parents and p.parent == out
+    )
+    files = _files(store)
+    images = [p for p in files if p.suffix in (".png", ".jpg", ".jpeg", ".webp")]
+    images = [p for p in images if "_cache" not in p.parts and ".views" not in p.parts]
+    runs = [p for p in files if p.parent.name == "_runs"]
+    print(f"executed in {time.monotonic() - start:.0f}s")
+    print(f"notebooks: {_shown(out)}/ (each .ipynb with its outputs, and its .html)")
+    for path in made:
+        print(f"written:   {_shown(path)} ({_size(path)})")
+    print(
+        f"files:     {_shown(store)}/ ({len(images)} full-size images with their manifests, "
+        f"{len(runs)} run records, the request cache and the job journal)"
+    )
+    return 0
+
+
+def refresh(paths: Sequence[Path], *, timeout: int) -> int:
+    """Re-make each committed notebook in ``paths`` (see the module docstring). 0, or 1 when a
+    notebook failed or would leak (it is then left as it was)."""
+    nbformat = _module("nbformat")
+    for path in paths:
+        notebook = read_clean(path)
+        with tempfile.TemporaryDirectory(prefix=f"naive-refresh-{path.stem}-") as work:
+            began = time.monotonic()
+            try:
+                execute(notebook, Path(work), timeout=timeout, unset=KERNEL_ENV_DROPPED)
+            except Exception as error:
+                print(f"FAILED: {path.name}: {type(error).__name__}: {str(error)[-2000:]}")
+                return 1
+        normalise(notebook)
+        found = leaks(notebook)
+        if found:
+            print(f"REFUSED: {path.name} would carry {', '.join(found)}; left as it was")
+            return 1
+        nbformat.validate(notebook)
+        nbformat.write(notebook, path)
+        seconds = time.monotonic() - began
+        print(f"refreshed {_shown(path)} ({_size(path)}) in {seconds:.1f}s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m naive_nb.demo", description=__doc__.split("\n")[0]
     )
+    parser.add_argument("names", nargs="*", help="notebooks to run (default: all), e.g. study")
+    parser.add_argument("--out", default="naive-demo", help="folder for the executed notebooks")
     parser.add_argument(
-        "--out", default="naive-demo", help="directory for the notebook and results"
+        "--refresh",
+        action="store_true",
+        help="re-make the committed notebooks in place (a fresh store each) instead",
     )
-    parser.add_argument(
-        "--write-only", metavar="PATH", help="write the unexecuted notebook and stop"
-    )
-    parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    parser.add_argument("--notebooks", default=str(NOTEBOOKS), help="where the notebooks are")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     args = parser.parse_args(argv)
-
-    nbformat = _module("nbformat")
-    notebook = build_notebook()
-    if args.write_only:
-        nbformat.write(notebook, args.write_only)
-        print(f"wrote {args.write_only}")
-        return 0
-    out = Path(args.out).resolve()
-    for name in KERNEL_ENV_DROPPED:  # the demo is the offline path: the embedded server
-        os.environ.pop(name, None)
-    print(f"naive-nb demo: executing the quickstart notebook in {out} (embedded server, offline)")
-    start = time.monotonic()
     try:
-        execute(notebook, out, timeout=args.timeout)
-    except Exception as error:
-        failed = out / "quickstart.failed.ipynb"
-        nbformat.write(notebook, failed)
-        print(f"FAILED: {type(error).__name__}: {str(error)[-2000:]}\npartial notebook: {failed}")
-        return 1
-    seconds = time.monotonic() - start
-    nbformat.validate(notebook)
-    path = out / "quickstart.ipynb"
-    nbformat.write(notebook, path)
-    html = out / "quickstart.html"
-    html.write_text(to_html(notebook), encoding="utf-8")
-    store = out / "naive-results"
-    files = [p for p in store.rglob("*") if p.is_file()] if store.is_dir() else []
-    images = [p for p in files if p.suffix in (".jpg", ".png")]
-    print(f"executed {len(notebook.cells)} cells in {seconds:.1f}s")
-    print(f"notebook: {path} ({path.stat().st_size / 1024:.0f} KB, with outputs)")
-    print(f"html:     {html} ({html.stat().st_size / 1024:.0f} KB)")
-    print(f"results:  {store} ({len(images)} full-size images, manifests, cache, journal)")
-    return 0
+        paths = notebook_paths(args.names, Path(args.notebooks))
+    except FileNotFoundError as error:
+        print(f"python -m naive_nb.demo: {error}", file=sys.stderr)
+        return 2
+    if args.refresh:
+        return refresh(paths, timeout=args.timeout)
+    return run_demo(paths, Path(args.out), timeout=args.timeout)
 
 
 if __name__ == "__main__":
