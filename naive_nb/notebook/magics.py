@@ -46,8 +46,18 @@ class NaiveMagics(Magics):
         allow_none=True,
         help="output_format when a cell gives no --format (None: the model's default).",
     ).tag(config=True)
+    display_width = Int(
+        820,
+        min=320,
+        max=4000,
+        help="CSS pixels of width the output area offers a grid, row headers included (820 fits "
+        "JupyterLab in a 1280 px window); tiles are sized to share it.",
+    ).tag(config=True)
     thumbnail_size = Int(
-        112, min=32, max=512, help="Side in pixels of the HTML thumbnails saved in the notebook."
+        112,
+        min=32,
+        max=512,
+        help="No tile is drawn narrower than this, in CSS pixels (a wider grid then scrolls).",
     ).tag(config=True)
     grid_size = Int(
         1024,
@@ -196,7 +206,11 @@ class NaiveMagics(Magics):
     def sizes(self) -> GridSizes:
         from naive_nb.display.grid import GridSizes
 
-        return GridSizes(composite_side=self.grid_size, thumb_side=self.thumbnail_size)
+        return GridSizes(
+            width=self.display_width,
+            composite_side=self.grid_size,
+            thumb_side=self.thumbnail_size,
+        )
 
     def notice(self, text: str) -> None:
         show_notice(text)

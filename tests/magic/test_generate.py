@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from IPython.utils.capture import capture_output
 
 from naive_nb.display.result import NaiveResult
 from naive_nb.local import LocalServer
+from naive_nb.notebook.config import SettingRefused
 from naive_nb.run.records import sha256_of
 from naive_nb.run.session import Session
 from naive_nb.run.store import read_provenance
@@ -186,6 +188,7 @@ def test_config_lists_every_setting(ip: TestingShell) -> None:
         "size",
         "num_images",
         "output_format",
+        "display_width",
         "thumbnail_size",
         "store",
         "timeout",
@@ -194,6 +197,25 @@ def test_config_lists_every_setting(ip: TestingShell) -> None:
         "progress",
     ):
         assert f"NaiveMagics.{name}" in captured.stdout
+
+
+def _tile_widths(result: object) -> list[int]:
+    html = result._repr_mimebundle_()[0]["text/html"]  # type: ignore[attr-defined]
+    return [int(w) for w in re.findall(r'<img src="data:[^"]+" width="(\d+)"', html)]
+
+
+def test_display_width_sizes_the_tiles_to_the_room_there_is(online: TestingShell) -> None:
+    line = "%naive a kite --seeds 1-4 --size square"
+    default = _tile_widths(online.run(line))
+    online.run("%config NaiveMagics.display_width = 1600")
+    wide = _tile_widths(online.run(line))  # served from the store: only the view changes
+    online.run("%config NaiveMagics.display_width = 500")
+    narrow = _tile_widths(online.run(line))
+    assert len(default) == len(wide) == len(narrow) == 4
+    assert narrow[0] < default[0] < wide[0]
+    assert 4 * wide[0] <= 1600 and 4 * wide[0] > 820
+    with pytest.raises(SettingRefused, match="display_width must be an integer from 320 to 4000"):
+        online.run("%config NaiveMagics.display_width = 100")
 
 
 def test_store_location_is_configurable(online: TestingShell, tmp_path: Path) -> None:

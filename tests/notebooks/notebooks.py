@@ -13,10 +13,11 @@ Two executions of each notebook, both by nbclient on a real kernel:
 **Current** means: the committed notebook and a fresh keyless run of its cells have the same
 cells (sources, tags) and, cell by cell, the same outputs: the same output types in the same
 order, the same mime types and metadata keys, and the same text, HTML (its inline images left
-out) and ``naive`` metadata once the values that differ between any two runs are masked: job
-ids and other hex ids, sha256 digests, dates and times, durations in seconds, percentages of a job in progress, and file sizes in KB. So a change of
-naive-nb that changes what a notebook shows (a new line, a grid laid out differently, a message
-reworded, a field added) makes the committed copy stale until it is refreshed.
+out) and ``naive`` metadata once the values that differ between any two runs are masked: job ids
+and other hex ids, sha256 digests, dates and times, durations in seconds, percentages of a job
+in progress, and file sizes in KB. So a change of naive-nb that changes what a notebook shows (a
+new line, a grid laid out differently, a message reworded, a field added) makes the committed
+copy stale until it is refreshed.
 """
 
 from __future__ import annotations
