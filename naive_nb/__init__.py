@@ -6,9 +6,9 @@ stays cheap (no httpx, Pillow or Starlette import until something is used).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from naive_nb._lazy import lazy_attributes
 from naive_nb._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real names
@@ -145,17 +145,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'naive_nb' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes("naive_nb", _LAZY, globals(), __all__)
 
 
 def load_ipython_extension(ipython: Any) -> None:

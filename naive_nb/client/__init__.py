@@ -12,8 +12,9 @@ runs and pay only for those; the two clients (which import httpx) load when firs
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from naive_nb._lazy import lazy_attributes
 
 if TYPE_CHECKING:  # pragma: no cover - type checkers and editors see the real names
     from naive_nb.client._async import AsyncClient
@@ -150,14 +151,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'naive_nb.client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes("naive_nb.client", _LAZY, globals(), __all__)

@@ -9,8 +9,9 @@ package stays cheap: ``%load_ext naive_nb`` must not import httpx, Pillow or Sta
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from naive_nb._lazy import lazy_attributes
 
 if TYPE_CHECKING:  # pragma: no cover - type checkers see the lazily loaded names
     from naive_nb.run.bridge import CancelToken, RunHandle
@@ -110,14 +111,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'naive_nb.run' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes("naive_nb.run", _LAZY, globals(), __all__)

@@ -109,6 +109,17 @@ class RecordedJob:
     def key(self) -> str:
         return request_key(self.model, self.input)
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RecordedJob:
+        """A job as a run record or a saved grid lists it (a tile is a job and its place)."""
+        return cls(
+            model=str(data["model"]),
+            input=dict(data["input"]),
+            job_id=data.get("job_id"),
+            status=str(data.get("status", "")),
+            coords=dict(data.get("coords") or {}),
+        )
+
 
 @dataclass(frozen=True)
 class RunRecord:
@@ -296,16 +307,7 @@ def read_run(data: Any, location: str = "", store: Path | None = None) -> RunRec
             path=location,
         )
     try:
-        jobs = tuple(
-            RecordedJob(
-                model=str(job["model"]),
-                input=dict(job["input"]),
-                job_id=job.get("job_id"),
-                status=str(job.get("status", "")),
-                coords=dict(job.get("coords") or {}),
-            )
-            for job in data["jobs"]
-        )
+        jobs = tuple(RecordedJob.from_json(job) for job in data["jobs"])
         return RunRecord(
             request=Request.from_json(data["request"]),
             jobs=jobs,
@@ -463,16 +465,7 @@ def read_grid(spec: Mapping[str, Any], location: str = "") -> RunRecord:
             looked_for=GRID_KIND,
         )
     try:
-        jobs = tuple(
-            RecordedJob(
-                model=str(tile["model"]),
-                input=dict(tile["input"]),
-                job_id=tile.get("job_id"),
-                status=str(tile.get("status", "")),
-                coords=dict(tile.get("coords") or {}),
-            )
-            for tile in spec.get("tiles", ())
-        )
+        jobs = tuple(RecordedJob.from_json(tile) for tile in spec.get("tiles", ()))
         given = spec.get("request")
         request = Request.from_json(given) if isinstance(given, Mapping) else None
     except (KeyError, TypeError, ValueError, AttributeError) as error:

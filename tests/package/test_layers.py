@@ -1,6 +1,7 @@
 """The layers, read from the imports: each imports only downwards, ``local/`` only itself.
 
-notebook > display > run > client (with ``naive_nb.errors`` and ``naive_nb._version``) >
+notebook > display > run > client (with ``naive_nb.errors``, ``naive_nb._version`` and
+``naive_nb._lazy``, the lazy package attributes every package face uses) >
 local; the package face (``naive_nb/__init__.py``, ``cli.py``, ``demo.py``) sits on top. Only
 ``client/_backend.py`` may import ``naive_nb.local`` (to start the embedded server), and upper
 layers take the client's names from ``naive_nb.client``, never from its private modules. Every
@@ -29,7 +30,7 @@ def layer_of(module: str) -> str:
         raise ValueError(module)
     if len(parts) == 1 or parts[1] in ("cli", "demo", "__main__"):
         return "face"
-    if parts[1] in ("errors", "_version"):
+    if parts[1] in ("errors", "_version", "_lazy"):
         return "client"
     if parts[1] in ORDER:
         return parts[1]
