@@ -20,25 +20,19 @@ the p95 matter more than the single worst sample.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import nbformat
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _lab_env  # noqa: E402
+from tests.browser.frontends import CHROMIUM, CHROMIUM_ARGS, jupyter_server  # noqa: E402
 
 SETUP = (
     "%load_ext naive_nb\n"
@@ -77,49 +71,6 @@ RUNNING = (  # the run's progress line (a <code> of its counts), until its summa
     ".some(c => /submitting|queued|processing|downloading|running/.test(c.textContent))"
 )
 ENDED = "() => /naive done|FAILED|Cancelled/.test(document.body.innerText)"
-
-
-@contextmanager
-def jupyter_lab(root: Path, home: Path) -> Iterator[str]:
-    """JupyterLab on a free loopback port, its app exposed to the page (for ``EXECUTE``)."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "NAIVE_API_KEY"}
-    env.update(_lab_env(home))
-    env["NAIVE_LOCAL_TIME_SCALE"] = "0.2"  # a FLUX Schnell job: ~1 s
-    tracker = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab" / "notebook-extension"
-    tracker.mkdir(parents=True, exist_ok=True)
-    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser",
-            f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
-            "--IdentityProvider.token=", "--ServerApp.password=",
-            f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-            "--LabApp.news_url=None", "--ServerApp.disable_check_xsrf=True", "--allow-root",
-            "--LabApp.extension_manager=readonly",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{url}/api/status", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("JupyterLab did not start")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def open_panel(page: Page, url: str, root: Path) -> None:
@@ -162,12 +113,12 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as root,
         tempfile.TemporaryDirectory() as home,
-        jupyter_lab(Path(root), Path(home)) as url,
+        jupyter_server("lab", Path(root), Path(home), time_scale=0.2) as lab,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        open_panel(page, url, Path(root))
+        open_panel(page, lab.url, Path(root))
 
         acknowledged, first_progress = [], []
         for run in range(args.runs):

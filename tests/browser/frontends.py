@@ -1,17 +1,20 @@
-"""JupyterLab 4 and Notebook 7 servers for the display tests, and what they render, measured.
+"""JupyterLab 4 and Notebook 7 servers for the browser tests, Debian's Chromium, and what the
+front ends render, measured.
 
-The servers are started like the ``lab`` fixture in ``conftest.py`` (no token, no news, app
-exposed as ``window.jupyterapp``), with the embedded server's time scale turned down: these tests
-look at results, not at progress. Notebook 7 is the same front-end code as Lab in another shell,
-so one set of helpers drives both, through the page as a user would (only the URL of a
-notebook differs): Notebook 7 served this way left ``exposeAppInBrowser`` false in its page
-config whatever we set, so no script reaches its app object.
+The servers run with no token, no news and no update checks, their state in a temporary home.
+Notebook 7 is the same front-end code as Lab in another shell, so one set of helpers drives
+both, through the page as a user would (only the URL of a notebook differs): Notebook 7 served
+this way left ``exposeAppInBrowser`` false in its page config whatever we set, so no script
+reaches its app object. Lab does expose it as ``window.jupyterapp`` (``open_and_run`` uses it).
+Chromium comes from Debian (``apt-get install chromium``; Playwright's own browser download does
+not work offline), with its network features switched off.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -23,12 +26,26 @@ from typing import Any
 
 import httpx
 import nbformat
-from playwright.sync_api import Page
+from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.conftest import _free_port, _lab_env
-
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots (git-ignored)
+
+# every code cell gets an execution count once it has run
+ALL_CELLS_RAN = (
+    "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+    ".every(p => /\\[\\d+\\]/.test(p.textContent))"
+)
 
 # every rendered result image, per output, with what the grid needs to be judged
 MEASURE_RESULTS = """
@@ -100,6 +117,28 @@ class Frontend:
             timeout=60_000,
         )
 
+    def open_and_run(self, page: Page, name: str, *, settle: float = 60.0) -> None:
+        """Lab only: open a notebook, wait for its kernel, run every cell through the app's
+        command, and wait up to ``settle`` s until each cell has run (``settle=0``: return at
+        once, to watch the run)."""
+        assert self.kind == "lab", "Notebook 7 does not expose its app to scripts"
+        page.goto(self.notebook_url(name))
+        page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+            " === 'idle'",
+            timeout=60_000,
+        )
+        # not awaited in the page: the command's promise only settles when every cell has run
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        if settle <= 0:
+            return
+        page.wait_for_function(ALL_CELLS_RAN, timeout=int(settle * 1000))
+
     def _kernel_idle(self, name: str) -> bool:
         sessions = httpx.get(f"{self.url}/api/sessions", timeout=5).json()
         return any(s["path"] == name and s["kernel"]["execution_state"] == "idle" for s in sessions)
@@ -123,11 +162,7 @@ class Frontend:
                 if page.query_selector(".jp-Dialog .jp-mod-accept"):
                     page.click(".jp-Dialog .jp-mod-accept")
         try:
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
-                ".every(p => /\\[\\d+\\]/.test(p.textContent))",
-                timeout=int(timeout * 1000),
-            )
+            page.wait_for_function(ALL_CELLS_RAN, timeout=int(timeout * 1000))
         except PlaywrightTimeout:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"{self.kind}-run-failed.png"))
@@ -146,18 +181,46 @@ class Frontend:
         raise AssertionError(f"{name} was not saved with its outputs")
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def lab_env(home: Path) -> dict[str, str]:
+    """Settings that keep JupyterLab off the network and its state out of the real home."""
+    settings = home / "settings"
+    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
+    (
+        settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    ).write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    return {
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "NAIVE_LOCAL_TIME_SCALE": "0.6",  # a 5 s model takes ~3 s: long enough to see the bar,
+    }
+
+
 @contextmanager
-def jupyter_server(kind: str, root: Path, home: Path) -> Iterator[Frontend]:
-    """``jupyter lab`` or ``jupyter notebook`` on a free loopback port, stopped afterwards."""
-    port = _free_port()
+def jupyter_server(
+    kind: str, root: Path, home: Path, *, time_scale: float = 0.05
+) -> Iterator[Frontend]:
+    """``jupyter lab`` or ``jupyter notebook`` on a free loopback port, stopped afterwards.
+
+    ``time_scale`` scales the embedded server's job times: small for tests that look at
+    results, larger (0.6) for tests that watch a job's progress."""
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "NAIVE_API_KEY"}
-    env.update(_lab_env(home))
+    env.update(lab_env(home))
     # render every cell: with windowing, cells out of view are not laid out and measure as 0
     tracker = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab" / "notebook-extension"
     tracker.mkdir(parents=True, exist_ok=True)
     (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    env["NAIVE_LOCAL_TIME_SCALE"] = "0.05"
+    env["NAIVE_LOCAL_TIME_SCALE"] = str(time_scale)
     app = "LabApp" if kind == "lab" else "JupyterNotebookApp"
+    # Lab's app as window.jupyterapp, for open_and_run (Notebook 7 keeps its own hidden)
+    expose_app = ["--LabApp.expose_app_in_browser=True"] if kind == "lab" else []
     process = subprocess.Popen(
         [
             sys.executable,
@@ -170,6 +233,7 @@ def jupyter_server(kind: str, root: Path, home: Path) -> Iterator[Frontend]:
             "--IdentityProvider.token=",
             "--ServerApp.password=",
             f"--ServerApp.root_dir={root}",
+            *expose_app,
             f"--{app}.news_url=None",
             "--ServerApp.disable_check_xsrf=True",
             "--allow-root",
@@ -221,3 +285,61 @@ def screenshots(page: Page, name: str, output_selector: str = ".jp-OutputArea-ou
     for index, output in enumerate(outputs, 1):
         output.scroll_into_view_if_needed()
         output.screenshot(path=str(ARTIFACTS / f"{name}-result{index}.png"))
+
+
+@contextmanager
+def chromium_page(viewport: dict[str, int]) -> Iterator[Page]:
+    """A page in a fresh headless Chromium, closed afterwards. Playwright's sync API keeps an
+    event loop running in this thread while it lives, so it lives only inside this block (a
+    later asyncio.run() would fail otherwise)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=viewport)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def wait_for_images(page: Page, selector: str = 'img[src^="data:image/jpeg"]') -> None:
+    """Until every image the selector finds has decoded (measured before that, it is 0 wide)."""
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll({json.dumps(selector)})]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+
+
+@dataclass
+class Run:
+    """A notebook run and saved in one front end, its server still up."""
+
+    frontend: Frontend
+    live: list[dict[str, Any]]  # the results as measured right after the run
+    saved: Any  # the notebook as written on disk
+
+
+@contextmanager
+def run_and_measure(
+    kind: str,
+    root: Path,
+    home: Path,
+    notebook: str,
+    cells: list[str],
+    *,
+    viewport: dict[str, int],
+    shots: str,
+) -> Iterator[Run]:
+    """Write the notebook, run it all in ``kind`` as a user would, measure its results once
+    every image has decoded, screenshot them as ``shots``, and save it. The server stays up
+    while the caller holds the run (a test may reopen the notebook)."""
+    with jupyter_server(kind, root, home) as frontend:
+        frontend.write_notebook(notebook, cells)
+        with chromium_page(viewport) as page:
+            frontend.open(page, notebook)
+            frontend.run_all(page)
+            wait_for_images(page)
+            live = measure(page)
+            screenshots(page, shots)
+            saved = frontend.save(page, notebook)
+        yield Run(frontend, live, saved)

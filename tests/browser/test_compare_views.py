@@ -15,14 +15,11 @@ and the saved outputs carrying the sweep's request. Screenshots go to
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.browser.frontends import Frontend, jupyter_server, measure, screenshots
+from tests.browser.frontends import Run, run_and_measure
 
 MODELS = "fal-ai/flux/schnell,fal-ai/flux/dev,fal-ai/flux-pro/v1.1,fal-ai/flux-realism"
 CELLS = [
@@ -42,34 +39,13 @@ SHORT = {
 }
 
 
-@dataclass
-class Run:
-    frontend: Frontend
-    live: list[dict[str, Any]]
-    saved: Any
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     root, home = tmp_path_factory.mktemp("compare"), tmp_path_factory.mktemp("compare-home")
-    with jupyter_server("lab", root, home) as frontend:
-        frontend.write_notebook(NOTEBOOK, CELLS)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_context(viewport=VIEWPORT).new_page()
-            try:
-                frontend.open(page, NOTEBOOK)
-                frontend.run_all(page)
-                page.wait_for_function(
-                    "() => [...document.querySelectorAll('img[src^=\"data:image/jpeg\"]')]"
-                    ".every(i => i.complete && i.naturalWidth > 0)"
-                )
-                live = measure(page)
-                screenshots(page, "lab-compare")
-                saved = frontend.save(page, NOTEBOOK)
-            finally:
-                browser.close()
-        yield Run(frontend, live, saved)
+    with run_and_measure(
+        "lab", root, home, NOTEBOOK, CELLS, viewport=VIEWPORT, shots="lab-compare"
+    ) as done:
+        yield done
 
 
 def _rows(images: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -17,7 +17,6 @@ import copy
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,17 @@ import httpx
 import nbformat
 import pytest
 from nbconvert import HTMLExporter
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.browser.frontends import ARTIFACTS, Frontend, jupyter_server, measure, screenshots
+from tests.browser.frontends import (
+    ARTIFACTS,
+    Run,
+    chromium_page,
+    measure,
+    run_and_measure,
+    screenshots,
+    wait_for_images,
+)
 
 CELLS = [
     "%load_ext naive_nb",
@@ -53,15 +59,6 @@ th, td { padding: 4px 8px; }
 tr:nth-child(even) { background-color: rgba(130, 130, 130, 0.08); }
 tbody th { font-weight: normal; }
 """
-
-
-@dataclass
-class Run:
-    """A notebook of four results, run and saved in one front end."""
-
-    frontend: Frontend
-    live: list[dict[str, Any]]  # the results as measured right after the run
-    saved: Any  # the notebook as written on disk
 
 
 def _centre(box: dict[str, float], axis: str) -> float:
@@ -117,26 +114,13 @@ def check_results(results: list[dict[str, Any]], where: str, *, styled: bool = T
 
 @pytest.fixture(scope="module", params=["lab", "notebook"])
 def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """A notebook of four results, run and saved in one front end."""
     kind = request.param
     root, home = tmp_path_factory.mktemp(kind), tmp_path_factory.mktemp(f"{kind}-home")
-    with jupyter_server(kind, root, home) as frontend:
-        frontend.write_notebook(NOTEBOOK, CELLS)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_context(viewport=VIEWPORT).new_page()
-            try:
-                frontend.open(page, NOTEBOOK)
-                frontend.run_all(page)
-                page.wait_for_function(
-                    "() => [...document.querySelectorAll('img[src^=\"data:image/jpeg\"]')]"
-                    ".every(i => i.complete && i.naturalWidth > 0)"
-                )
-                live = measure(page)
-                screenshots(page, f"{kind}-live")
-                saved = frontend.save(page, NOTEBOOK)
-            finally:
-                browser.close()
-        yield Run(frontend, live, saved)
+    with run_and_measure(
+        kind, root, home, NOTEBOOK, CELLS, viewport=VIEWPORT, shots=f"{kind}-live"
+    ) as done:
+        yield done
 
 
 def test_live_results_have_sizes_that_serve_comparison(run: Run) -> None:
@@ -168,19 +152,11 @@ def test_in_a_colleagues_checkout_the_output_says_where_the_files_are(run: Run) 
     nbformat.write(colleague, frontend.root / "colleague.ipynb")
     contents = httpx.get(f"{frontend.url}/api/contents/colleague.ipynb?content=1").json()
     assert not any(cell["metadata"].get("trusted") for cell in contents["content"]["cells"])
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport=VIEWPORT).new_page()
-        try:
-            frontend.open(page, "colleague.ipynb")
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('img[src^=\"data:image/jpeg\"]')]"
-                ".every(i => i.complete && i.naturalWidth > 0)"
-            )
-            results = measure(page)
-            screenshots(page, f"{frontend.kind}-colleague-without-store")
-        finally:
-            browser.close()
+    with chromium_page(VIEWPORT) as page:
+        frontend.open(page, "colleague.ipynb")
+        wait_for_images(page)
+        results = measure(page)
+        screenshots(page, f"{frontend.kind}-colleague-without-store")
     check_results(results, f"{frontend.kind}, a colleague's checkout")
     assert "Full-size files: 16 files in naive-results/" in results[2]["text"]
     assert "re-run the cell: a seeded request on the same backend" in results[2]["text"]
@@ -195,9 +171,7 @@ def _static_page(page: Page, body: str, css: str = "") -> list[dict[str, Any]]:
         f"<!doctype html><html><head><style>body {{ font: 13px sans-serif; margin: 8px; }}"
         f".out {{ width: 828px; }}{css}</style></head><body>{body}</body></html>"
     )
-    page.wait_for_function(
-        "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
-    )
+    wait_for_images(page, "img")
     return measure(page, ".out")
 
 
@@ -215,18 +189,11 @@ def test_nbconvert_html_shows_the_same_view(run: Run, tmp_path: Path) -> None:
     body, _ = HTMLExporter().from_notebook_node(nbformat.from_dict(run.saved))
     page_file = tmp_path / "grid.html"  # beside no store
     page_file.write_text(body)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport=VIEWPORT).new_page()
-        try:
-            page.goto(page_file.as_uri())
-            page.wait_for_function(
-                "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
-            )
-            results = measure(page)
-            screenshots(page, f"{run.frontend.kind}-nbconvert")
-        finally:
-            browser.close()
+    with chromium_page(VIEWPORT) as page:
+        page.goto(page_file.as_uri())
+        wait_for_images(page, "img")
+        results = measure(page)
+        screenshots(page, f"{run.frontend.kind}-nbconvert")
     check_results(results, "nbconvert HTML")
 
 
@@ -238,17 +205,12 @@ def test_vscode_and_github_renderings_keep_the_grid(run: Run) -> None:
     stripped = re.sub(r' style="[^"]*"', "", wrapped)
     ARTIFACTS.mkdir(exist_ok=True)
     kind = run.frontend.kind
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport=VIEWPORT).new_page()
-        try:
-            vscode = _static_page(page, wrapped, VSCODE_TABLE_CSS)
-            page.screenshot(path=str(ARTIFACTS / f"{kind}-vscode-css.png"), full_page=True)
-            github = _static_page(page, stripped)
-            shot = ARTIFACTS / f"{kind}-github-attributes-only.png"
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    with chromium_page(VIEWPORT) as page:
+        vscode = _static_page(page, wrapped, VSCODE_TABLE_CSS)
+        page.screenshot(path=str(ARTIFACTS / f"{kind}-vscode-css.png"), full_page=True)
+        github = _static_page(page, stripped)
+        shot = ARTIFACTS / f"{kind}-github-attributes-only.png"
+        page.screenshot(path=str(shot), full_page=True)
     check_results(vscode, "VS Code stylesheet")
     check_results(github, "attributes only (GitHub)", styled=False)
     for result in github:  # centred by the align attribute alone (Chromium's name for it)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from tests.browser.conftest import Lab
+from tests.browser.frontends import Frontend
 
 
 def outputs_html(page: Page) -> list[str]:
     return page.eval_on_selector_all(".jp-OutputArea-output", "els => els.map(e => e.innerHTML)")
 
 
-def test_progress_widget_then_summary_and_grid(lab: Lab, page: Page) -> None:
+def test_progress_widget_then_summary_and_grid(lab: Frontend, page: Page) -> None:
     name = lab.write_notebook(
         "naive.ipynb",
         ["%load_ext naive_nb", "%naive a red fox in snow --seed 7 --num 2 --size square"],
@@ -36,7 +36,7 @@ def test_progress_widget_then_summary_and_grid(lab: Lab, page: Page) -> None:
     page.screenshot(path=str(lab.root / "naive.png"), full_page=True)
 
 
-def test_failed_job_turns_the_summary_red_and_fails_the_cell(lab: Lab, page: Page) -> None:
+def test_failed_job_turns_the_summary_red_and_fails_the_cell(lab: Frontend, page: Page) -> None:
     name = lab.write_notebook(
         "fail.ipynb", ["%load_ext naive_nb", "%naive this one will [fail] --seed 1"]
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from tests.browser.conftest import Lab
+from tests.browser.frontends import Frontend
 
 
-def test_jupyterlab_runs_a_notebook_and_renders_widgets(lab: Lab, page: Page) -> None:
+def test_jupyterlab_runs_a_notebook_and_renders_widgets(lab: Frontend, page: Page) -> None:
     name = lab.write_notebook(
         "smoke.ipynb",
         ["import ipywidgets as w\nw.IntProgress(value=7, max=10, description='x')", "print('hi')"],

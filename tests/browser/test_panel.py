@@ -19,12 +19,11 @@ import httpx
 import nbformat
 import pytest
 from nbconvert import HTMLExporter
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from naive_nb.notebook.panel.words import PANEL_TEXT, closed
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.browser.frontends import ARTIFACTS, Frontend, jupyter_server
+from tests.browser.frontends import ARTIFACTS, Frontend, chromium_page, jupyter_server
 
 SETUP = (
     "%load_ext naive_nb\n"
@@ -63,14 +62,8 @@ def frontend(
 
 @pytest.fixture
 def browser_page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 1600})
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+    with chromium_page({"width": 1280, "height": 1600}) as page:
+        yield page
 
 
 def shot(page: Page, kind: str, step: str) -> None:

@@ -32,8 +32,7 @@ from naive_nb.notebook.study import LoadRunError, load_run
 from naive_nb.run import Request, Session, Settings
 from naive_nb.run.axes import axis_from_spec
 from naive_nb.run.runs import run_id
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.browser.frontends import ARTIFACTS
+from tests.browser.frontends import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import CANARY_KEY
 from tests.magic.conftest import TestingShell, _isolated, ip, online  # noqa: F401  (fixtures)
 
