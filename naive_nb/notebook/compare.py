@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from naive_nb.notebook.progress import ProgressView
     from naive_nb.run import Plan, Request, Session
 
-__all__ = ["CompareError", "build_request", "compare", "run_plan"]
+__all__ = ["CompareError", "build_request", "compare", "plan_words", "run_plan"]
 
 
 class CompareError(ValueError):
@@ -85,9 +85,9 @@ def compare(
         plan = front.session.plan(request)
         _confirm(front, plan, confirm)
     except SweepError as error:
-        raise CompareError(_words(error)) from error
+        raise CompareError(plan_words(error)) from error
     except PlanProblem as problem:
-        raise CompareError(_words(problem)) from problem
+        raise CompareError(plan_words(problem)) from problem
     return _run(front, plan)
 
 
@@ -152,11 +152,12 @@ def run_plan(plan: Plan, *, confirm: bool = False, session: Session | None = Non
     try:
         _confirm(front, plan, confirm)
     except PlanProblem as problem:
-        raise CompareError(_words(problem)) from problem
+        raise CompareError(plan_words(problem)) from problem
     return _run(front, plan)
 
 
-def _words(problem: Exception) -> str:
+def plan_words(problem: Exception) -> str:
+    """The words for a plan that cannot run, in Python's terms (``vary=``, ``seeds=``)."""
     from naive_nb.notebook.messages import plan_problem
     from naive_nb.notebook.sweeps import PYTHON, vary_problem
     from naive_nb.notebook.sweeps import plan_problem as sweep_problem

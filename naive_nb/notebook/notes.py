@@ -290,7 +290,7 @@ def summary(outcome: Outcome, note: str = "") -> Summary:
     notes = [note]
     plan = outcome.plan
     if plan is not None and plan.chosen_seed is not None:
-        notes.append(f"no --seed given, so seed {plan.chosen_seed} was chosen")
+        notes.append(f"no seed given, so seed {plan.chosen_seed} was chosen")
     if outcome.adopted:
         notes.append(adopted(outcome.adopted))
     failures = [failed_job(f) for f in outcome.failures]

@@ -313,8 +313,7 @@ def _words(problem: Exception) -> str:
 # -- planning and running again ------------------------------------------------------------------
 def _replan(record: RunRecord, session: Session) -> Plan:
     from naive_nb.client import validate_model
-    from naive_nb.notebook.compare import CompareError
-    from naive_nb.notebook.compare import _words as plan_words
+    from naive_nb.notebook.compare import CompareError, plan_words
     from naive_nb.run import PlanProblem, RunRecordProblem
     from naive_nb.run.runs import replan
 

@@ -93,14 +93,15 @@ def vary_problem(error: SweepError, terms: Terms = MAGIC) -> str:
 
 # -- before a run: the plan line --------------------------------------------------------------
 def plan_line(plan: Plan, quote: Quote) -> str:
-    """What a sweep will make, cost and take, and the values of each axis, e.g. "12 images in a
-    4x3 grid (seed x model), about 2.88 credits ($0.14), about 20 s. seed: 1, 2, 3, 4 | model:
-    flux/schnell, flux/dev, flux-pro/v1.1"."""
+    """What a sweep will make, cost and take, and the values of each axis, e.g. "12 images over
+    seed (4) x model (3), about 2.88 credits ($0.14), about 20 s. seed: 1, 2, 3, 4 | model:
+    flux/schnell, flux/dev, flux-pro/v1.1". The axes, not a layout: the grid shown wraps a long
+    row (8 seeds are two rows of four) and lays several images per job out as rows of their own."""
     images = plan.images
-    head = f"{images} image{'s' if images != 1 else ''}{_shape(plan)}"
+    head = f"{images} image{'s' if images != 1 else ''}{_over(plan)}"
     per_cell = {job.images for job in plan.jobs}
-    if per_cell != {1} and len(per_cell) == 1:
-        head += f" ({per_cell.pop()} per cell)"
+    if per_cell != {1} and len(per_cell) == 1 and plan.shape:
+        head += f", {per_cell.pop()} per job"
     parts = [head]
     if plan.unique < len(plan.jobs):
         same = len(plan.jobs) - plan.unique
@@ -119,18 +120,14 @@ def plan_line(plan: Plan, quote: Quote) -> str:
     return f"{', '.join(parts)}. {values}" if values else f"{', '.join(parts)}."
 
 
-def _shape(plan: Plan) -> str:
-    shape = plan.shape
-    names = " x ".join(axis.label for axis in plan.axes)
-    if not shape:
+def _over(plan: Plan) -> str:
+    """ " over seed (4) x model (3)": each axis and how many values it has."""
+    if not plan.shape:
         return ""
-    if len(shape) == 1:
-        return f" in a row of {shape[0]} ({names})"
-    grid = f"{shape[0]}x{shape[1]}"
-    if len(shape) == 2:
-        return f" in a {grid} grid ({names})"
-    grids = math.prod(shape[2:])
-    return f" in {grids} grids of {grid} ({names})"
+    axes = " x ".join(
+        f"{axis.label} ({count})" for axis, count in zip(plan.axes, plan.shape, strict=True)
+    )
+    return f" over {axes}"
 
 
 def _cost(credits: float, usd: float | None) -> str:

@@ -25,7 +25,8 @@ TYPICAL_SECONDS = {
     "fal-ai/flux-realism": 10.0,
     "fal-ai/recraft-v3": 10.0,
 }
-#: the client's default cap on jobs in flight (``Client(max_jobs_in_flight=8)``)
+#: the jobs the client keeps in flight while its request budget is ample (its default; more go
+#: when the budget is short, which only makes a sweep end sooner than this estimate says)
 JOBS_IN_FLIGHT = 8
 _KEPT = 20  # the latest durations kept per model
 

@@ -48,7 +48,7 @@ def test_a_model_sweep_runs_the_same_seeds_in_every_column(online: TestingShell)
         (2, SCHNELL),
     ]
     (line,) = [text for text in _notices(captured) if text.startswith("naive: ")]
-    assert line.startswith("naive: 4 images in a 2x2 grid (seed x model), about ")
+    assert line.startswith("naive: 4 images over seed (2) x model (2), about ")
     assert "credits ($" in line and "seed: 1, 2 | model: flux/schnell, flux/dev" in line
 
 
@@ -60,7 +60,7 @@ def test_the_plan_line_prints_the_expanded_values(online: TestingShell) -> None:
     with capture_output() as captured:
         result = online.run(cell)
     (line,) = [text for text in _notices(captured) if text.startswith("naive: ")]
-    assert "16 images in 2 grids of 4x2 (guidance x prompt:dusk x steps)" in line
+    assert "16 images over guidance (4) x prompt:dusk (2) x steps (2)" in line
     assert "guidance: 2, 4, 6, 8 | prompt:dusk: dawn, noon | steps: 1, 4" in line
     prompts = {r.input["prompt"] for r in result.records}
     assert prompts == {"a lighthouse at dawn", "a lighthouse at noon"}

@@ -58,10 +58,18 @@ def test_the_readme_python_blocks_run_as_written(
     for block in _python_blocks():
         online.run(block)
     jobs = sorted(local_server.state.all_jobs(), key=lambda job: job.created_at)
-    assert [(job.input["prompt"], job.input["seed"]) for job in jobs] == [
-        ("a minimalist logo for a tech startup", 42),
-        *[("a minimalist logo for a tech startup", seed) for seed in (1, 2, 3, 4)],
-        ("a cat", 42),  # the client example
-    ]
+    made = [(job.input["prompt"], job.input["seed"]) for job in jobs]
+    logo, lighthouse = "a minimalist logo for a tech startup", "a lighthouse at dusk"
+    assert made[:5] == [(logo, 42), *[(logo, seed) for seed in (1, 2, 3, 4)]]
+    # the model sweep: 4 seeds x 2 models, run concurrently (any order within the sweep)
+    by_model = {(job.input["seed"], job.model) for job in jobs[5:13]}
+    models = ("fal-ai/flux/schnell", "fal-ai/flux/dev")
+    assert by_model == {(seed, model) for seed in (1, 2, 3, 4) for model in models}
+    # compare(): seeds x steps; then the re-run from the store and the panel send nothing
+    by_steps = {(job.input["seed"], job.input["num_inference_steps"]) for job in jobs[13:17]}
+    assert by_steps == {(1, 4), (1, 8), (2, 4), (2, 8)}
+    assert {prompt for prompt, _ in made[5:17]} == {lighthouse}
+    assert made[17:] == [("a cat", 42)]  # the client example
+    assert (Path.cwd() / "study.html").is_file() and (Path.cwd() / "study.png").is_file()
     assert jobs[0].input["num_images"] == 2 and jobs[0].input["image_size"] == "square_hd"
     assert online.ns["result"].job.id == jobs[-1].id and len(online.ns["result"].images) == 2

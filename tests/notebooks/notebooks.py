@@ -67,7 +67,8 @@ _MASKS = [
     ),
     (re.compile(r"\b\d{2}:\d{2}:\d{2}\b"), "<time>"),
     (re.compile(r"\b\d+(\.\d+)?\s?s\b"), "<seconds>"),
-    (re.compile(r"\b\d+%"), "<percent>"),
+    # with the padding of its table column, whose width follows the number's
+    (re.compile(r"\b\d+% *"), "<percent> "),
     (re.compile(r"\b[\d,]+ KB\b"), "<KB>"),
 ]
 

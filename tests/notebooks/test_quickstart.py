@@ -27,10 +27,10 @@ def test_each_section_shows_what_it_says(keyless: Run) -> None:
         cell(notebook, "one-image")
     )
     seeds = texts(cell(notebook, "seeds"))
-    assert "naive: 4 images in a row of 4 (seed), about 0.48 credits ($0.02)" in seeds  # the plan
+    assert "naive: 4 images over seed (4), about 0.48 credits ($0.02)" in seeds  # the plan
     assert "naive done: 4 images in" in seeds
     xy = texts(cell(notebook, "xy"))
-    assert "naive: 4 images in a 2x2 grid (seed x steps)" in xy
+    assert "naive: 4 images over seed (2) x steps (2)" in xy
     assert "seed 7 | steps 2" in xy and "seed 8 | steps 8" in xy
     cap = texts(cell(notebook, "cap"))
     assert "This sweep makes 40 jobs" in cap and "Add --yes" in cap and "Nothing was sent" in cap

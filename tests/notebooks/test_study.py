@@ -37,15 +37,15 @@ def test_each_section_shows_what_it_says(keyless: Run) -> None:
     run = keyless("study")
     notebook = run.notebook
     by_seed = texts(cell(notebook, "by-seed"))
-    assert "naive: 4 images in a row of 4 (seed), about 0.48 credits ($0.02)" in by_seed
+    assert "naive: 4 images over seed (4), about 0.48 credits ($0.02)" in by_seed
     by_model = texts(cell(notebook, "by-model"))
-    assert "naive: 8 images in a 4x2 grid (seed x model), 4 jobs from the store" in by_model
+    assert "naive: 8 images over seed (4) x model (2), 4 jobs from the store" in by_model
     assert "about 4 credits ($0.20)" in by_model  # only the Dev jobs are to pay for
     table = texts(cell(notebook, "table"))
     assert table.count(" cached ") == 4 and table.count(" done ") == 4
     assert "credits spent by this run: 4 " in table
     by_prompt = cell(notebook, "by-prompt")
-    assert "(seed x prompt)" in texts(by_prompt)
+    assert "over seed (2) x prompt (2)" in texts(by_prompt)
     grid = next(o for o in by_prompt.outputs if "naive" in o.get("metadata", {}))
     prompts = {job["input"]["prompt"] for job in grid["metadata"]["naive"]["jobs"]}
     assert prompts == {
