@@ -59,13 +59,6 @@ class NaiveMagics(Magics):
         max=512,
         help="No tile is drawn narrower than this, in CSS pixels (a wider grid then scrolls).",
     ).tag(config=True)
-    grid_size = Int(
-        1024,
-        min=256,
-        max=4096,
-        help="Longest side in pixels of the picture naive_nb.display.composite.composite() "
-        "draws (kept for older code; result.grid() saves at full resolution).",
-    ).tag(config=True)
     store = Unicode(
         "naive-results",
         help="Directory of full-size images, manifests, the request cache and the job journal "
@@ -208,7 +201,6 @@ class NaiveMagics(Magics):
 
         return GridSizes(
             width=self.display_width,
-            composite_side=self.grid_size,
             thumb_side=self.thumbnail_size,
         )
 

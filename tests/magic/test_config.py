@@ -51,7 +51,7 @@ def _refused(ip: TestingShell, line: str) -> tuple[str, str]:
         ("%config NaiveMagics.size = '768x512'", "size", "'landscape_16_9'; got '768x512'"),
         ("%config NaiveMagics.timeout = 0", "timeout", "a number of at least 1; got 0"),
         ("%config NaiveMagics.cache = 'no'", "cache", "True or False; got 'no'"),
-        ("%config NaiveMagics.grid_size = 10", "grid_size", "an integer from 256 to 4096"),
+        ("%config NaiveMagics.display_width = 10", "display_width", "an integer from 320 to 4000"),
         ("%config NaiveMagics.store = ''", "store", "a directory path such as 'naive-results'"),
         ("%config NaiveMagics.store = '   '", "store", "(not empty); got '   '"),
         ("%config NaiveMagics.model = ''", "model", "a model id such as 'fal-ai/flux/schnell'"),
