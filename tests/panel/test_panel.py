@@ -383,12 +383,12 @@ def test_close_releases_every_widget(session: Session) -> None:
 def test_a_failure_while_showing_the_results_is_reported_and_the_panel_stays_usable(
     panel: Panel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from naive_nb.notebook.panel import panel as panel_module
+    from naive_nb.notebook.panel import following as following_module
 
     def gone(*args: Any) -> Any:
         raise FileNotFoundError("naive-results/x/1-seed1.jpg")
 
-    monkeypatch.setattr(panel_module, "tiles_of", gone)  # a file deleted from the store
+    monkeypatch.setattr(following_module, "tiles_of", gone)  # a file deleted from the store
     run = panel.generate()
     assert run.wait(30)
     assert [(e.where, type(e.error)) for e in panel.errors] == [("results", FileNotFoundError)]

@@ -2,8 +2,9 @@
 
 :class:`PanelView` builds the widgets (prompt, model, the model's controls, seeds, Generate and
 Cancel with the cost preview, progress, an error line, the grid, the viewer's place, the
-history, the cell) and knows nothing of runs in flight or threads: the panel
-(:mod:`naive_nb.notebook.panel.panel`) calls it under its lock, from whichever thread.
+history, the cell) and knows nothing of runs in flight or threads: the panel and its parts
+(:mod:`naive_nb.notebook.panel.panel`) call it under the panel's one lock, from whichever
+thread.
 """
 
 from __future__ import annotations
