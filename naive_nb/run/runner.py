@@ -33,23 +33,16 @@ from dataclasses import replace
 from typing import Any
 
 from naive_nb.client import Job, ModelInfo, validate_input, validate_model
-from naive_nb.errors import (
-    Interrupted,
-    JobCancelled,
-    JobError,
-    JobFailed,
-    NaiveError,
-    SubmissionOutcomeUnknown,
-    WaitTimeout,
-)
+from naive_nb.errors import Interrupted, SubmissionOutcomeUnknown
 from naive_nb.run.adoption import Adoption
 from naive_nb.run.cache import RequestCache
 from naive_nb.run.events import JobProgress, progress_of
+from naive_nb.run.job_end import JobEnds
 from naive_nb.run.journal import JobJournal
 from naive_nb.run.keeper import JobSlots, Keeper, backend_host, journal_backend
 from naive_nb.run.outcome import Adopted, FailedJob, Outcome, Repair, reason_of
 from naive_nb.run.plan import Plan, PlannedJob
-from naive_nb.run.problems import CacheMiss, EmptyResult, InterruptReport
+from naive_nb.run.problems import CacheMiss, InterruptReport
 from naive_nb.run.records import JobRecord
 from naive_nb.run.reporter import Reporter
 from naive_nb.run.stopping import account_of, cancel_open, uncancel
@@ -61,10 +54,11 @@ __all__ = ["Runner"]
 class Runner:
     """Executes one :class:`Plan` (one instance per run; see the module docstring).
 
-    A little over the size this project aims for, on purpose: the submit loop, the followers and
-    the stop share one run's state (the jobs it learnt and has not settled, its followers, its
-    results), and keeping that state in one object is what makes "a stop cancels every job
-    whose id the run learnt" hold.
+    One class, on purpose: the submit loop, the followers and the stop share one run's state
+    (the jobs it learnt and has not settled, its followers, its results), and keeping that state
+    in one object is what makes "a stop cancels every job whose id the run learnt" hold. What
+    one accepted job comes to, which touches none of that state, is
+    :class:`naive_nb.run.job_end.JobEnds`'s.
     """
 
     def __init__(
@@ -93,6 +87,7 @@ class Runner:
         self._followers: list[asyncio.Task[None]] = []
         self._account: Interrupted | None = None
         self._slots = JobSlots.of(self.client)
+        self._ends = JobEnds(plan, keeper, reporter, self.adoption)
 
     # -- the run ----------------------------------------------------------------------------
     async def execute(self) -> Outcome:
@@ -252,78 +247,13 @@ class Runner:
 
     # -- following every accepted job at once --------------------------------------------------
     async def _follow(self, index: int, job: PlannedJob, accepted: Job) -> None:
-        result = await self._collect(index, job, accepted)
+        result = await self._ends.collect(index, job, accepted)
         for tried in self.adoption.alternatives.pop(accepted.id, []):
             if not (isinstance(result, FailedJob) and result.code == "not_this_request"):
                 break
             self._open[tried.id] = index
-            result = await self._collect(index, job, tried)
+            result = await self._ends.collect(index, job, tried)
         self._settle(index, accepted.id, result)
-
-    async def _collect(self, index: int, job: PlannedJob, accepted: Job) -> JobRecord | FailedJob:
-        known = self.reporter.states[index]  # accepted a moment ago: its clock runs since then
-        since = known.since if known.job_id == accepted.id else None
-        since = self.reporter.elapsed if since is None else since
-        self.reporter.set(index, progress_of(accepted, since=since))
-        try:
-            finished = await self.keeper.wait(
-                accepted,
-                self.plan.timeout,
-                on_update=lambda j: self.reporter.set(index, progress_of(j, accepted, since)),
-                on_notice=self.reporter.notice,
-            )
-        except JobFailed as error:
-            return self._failure(job, accepted, "failed", error, error.server_message.rstrip(". "))
-        except JobCancelled as error:
-            return self._failure(job, accepted, "cancelled", error, "")
-        except WaitTimeout as error:
-            return self._failure(job, accepted, "timeout", error, "", running=True)
-        except JobError as error:
-            if error.job is not None and error.job.status == "completed":
-                return self._failure(job, accepted, "no_images", error, "", running=True)
-            return self._failure(job, accepted, "lost_contact", error, running=True)
-        except NaiveError as error:
-            return self._failure(job, accepted, "lost_contact", error, running=True)
-        self.reporter.update(index, status="downloading", progress=100.0)
-        try:
-            claimed = self.adoption.unverified.pop(accepted.id, None)
-            if claimed is None:
-                record = await self.keeper.keep(job, finished)
-                self.reporter.update(index, status="done", credits_used=record.credits_used)
-                return record
-            claimed_record = await self.keeper.keep_claimed(claimed, finished)
-        except EmptyResult as error:
-            return self._failure(job, accepted, "no_images", error, "", running=True)
-        except Exception as error:
-            return self._failure(job, accepted, "download", error)
-        if claimed_record is None or (
-            claimed_record.request_sent and claimed_record.cache_key != job.key
-        ):
-            return self._failure(job, accepted, "not_this_request")
-        self.reporter.update(index, status="done", credits_used=claimed_record.credits_used)
-        return claimed_record
-
-    def _failure(
-        self,
-        job: PlannedJob,
-        accepted: Job,
-        code: str,
-        error: Exception | None = None,
-        reason: str | None = None,
-        *,
-        running: bool = False,
-    ) -> FailedJob:
-        """What a job came to; the error behind it is kept, for a front end to word."""
-        return FailedJob(
-            job.model,
-            job.input,
-            code,
-            accepted.id,
-            still_running=running,
-            reason=reason if reason is not None else reason_of(error),
-            timeout=self.plan.timeout if code == "timeout" else None,
-            error=error,
-        )
 
     def _fail(self, index: int, job: PlannedJob, code: str, **fields: Any) -> None:
         self._results[index] = FailedJob(job.model, job.input, code, **fields)
