@@ -7,6 +7,12 @@ what their looks showed (queued; running, since when, and until about when), and
 a job is expected to start: the server's workers (as many as it was seen to run for us at once)
 take the jobs in that order, each worker freeing when its job is predicted to end.
 
+Jobs are taken to run as long as their estimate, or shorter when ours of the same model that
+ended ran shorter than the server's estimate (the median of the latest, as a fraction of it): an
+estimate that is pessimistic (a cautious figure, a warm cache) would otherwise put looks off by
+whole estimates. A job running longer than its estimate is not taken to: a look made too early
+is the safe mistake.
+
 It only speaks from evidence, so a wait alone, or a server that is not working through our
 jobs in order, keeps its own schedule:
 
@@ -27,12 +33,14 @@ Sans-IO: times are floats from one monotonic clock; the wait loop feeds it each 
 from __future__ import annotations
 
 import heapq
+import statistics
 from collections import deque
 from dataclasses import dataclass
 
 __all__ = ["Lineup"]
 
 _FREED_KEPT = 64  # finished jobs whose end times are kept (more than any server runs for us)
+_PACE_KEPT = 8  # the latest ended jobs whose run time, against their estimate, sets the pace
 # A start this close before a look that showed an older job still queued is not taken for a
 # job overtaking it (the two clocks behind a start time agree to about this much).
 _OVERTAKE_MARGIN = 0.25
@@ -42,6 +50,8 @@ _OVERTAKE_MARGIN = 0.25
 class _Entry:
     accepted: float  # when the server accepted it (our clock): its place in line
     seconds: float  # how long it is expected to run
+    model: str = ""
+    estimate: float | None = None  # the server's estimate (``seconds`` may be learnt since)
     queued_at: float | None = None  # the last look that found it queued
     running_since: float | None = None  # seen running (or finished) since then
     ends: float | None = None  # when it is predicted to end, while running
@@ -52,6 +62,8 @@ class Lineup:
         self._jobs: dict[str, _Entry] = {}
         # when our latest finished jobs ended: the workers they held are free since then
         self._freed: deque[float] = deque(maxlen=_FREED_KEPT)
+        # per model: how long our latest ended jobs ran, as a fraction of the server's estimate
+        self._ran: dict[str, deque[float]] = {}
         self.capacity: int | None = None
         # the last sightings of jobs waiting behind ours: (job, how many older ones held workers)
         self._sightings: deque[tuple[str, int]] = deque(maxlen=2)
@@ -68,9 +80,19 @@ class Lineup:
         (first, held), (second, holds) = self._sightings
         return first != second and held == holds
 
-    def add(self, job_id: str, *, accepted: float, seconds: float) -> None:
+    def add(
+        self,
+        job_id: str,
+        *,
+        accepted: float,
+        seconds: float,
+        model: str = "",
+        estimate: float | None = None,
+    ) -> None:
+        """A job in flight: accepted then, expected to run ``seconds``; ``model`` and the
+        server's ``estimate`` let the lineup learn how long that model's jobs really run."""
         if job_id not in self._jobs:
-            self._jobs[job_id] = _Entry(accepted, seconds)
+            self._jobs[job_id] = _Entry(accepted, seconds, model, estimate)
             self._moved(self.active)
 
     def remove(self, job_id: str) -> None:
@@ -94,6 +116,12 @@ class Lineup:
             return
         if status not in ("queued", "processing"):
             self._freed.append(min(now, ended) if ended is not None else now)
+            started = running_since if running_since is not None else entry.running_since
+            if status == "completed" and started is not None and ended is not None:
+                ran = max(0.0, ended - started)
+                if entry.estimate:
+                    kept = self._ran.setdefault(entry.model, deque(maxlen=_PACE_KEPT))
+                    kept.append(ran / entry.estimate)
             self.remove(job_id)
             return
         was_active = self.active
@@ -128,7 +156,23 @@ class Lineup:
         if progress is not None and 0 < progress < 100 and now > since:
             entry.ends = since + (now - since) * 100.0 / progress
         else:
-            entry.ends = max(now, since + entry.seconds)
+            entry.ends = max(now, since + self._expected(entry))
+
+    def pace(self, job_id: str) -> float:
+        """How long the job is taken to run, as a fraction of its expected ``seconds``: below 1
+        when ours of its model have run shorter than the server's estimate (1 when unknown)."""
+        entry = self._jobs.get(job_id)
+        if entry is None or entry.seconds <= 0:
+            return 1.0
+        return self._expected(entry) / entry.seconds
+
+    def _expected(self, entry: _Entry) -> float:
+        """How long ``entry`` is taken to run: its ``seconds``, or less when its model's jobs
+        have run shorter than the server's estimate (never more)."""
+        ran = self._ran.get(entry.model)
+        if not ran or not entry.estimate:
+            return entry.seconds
+        return min(entry.seconds, entry.estimate * statistics.median(ran))
 
     def _moved(self, was_active: bool) -> None:
         if was_active or self.active:
@@ -153,6 +197,6 @@ class Lineup:
                 break
             if other.running_since is None:  # waiting ahead of it: takes the next free worker
                 start = max(heapq.heappop(free), other.accepted)
-                heapq.heappush(free, start + other.seconds)
+                heapq.heappush(free, start + self._expected(other))
         start = max(heapq.heappop(free), entry.accepted)
         return start if start > entry.accepted else None

@@ -85,10 +85,11 @@ class PollSchedule:
     def delay(self, now: float) -> float:
         return max(0.0, self._next - now)
 
-    def first_look(self, start: float) -> float:
+    def first_look(self, start: float, pace: float = 1.0) -> float:
         """When to look at a job that starts running at ``start``: where its first look would
-        be, had it been submitted then (its progress is worth reading by that time)."""
-        return start + self.first * self.estimate
+        be, had it been submitted then (its progress is worth reading by that time); ``pace``:
+        how long the client's jobs have really run, as a fraction of their estimates."""
+        return start + self.first * self.estimate * pace
 
     def observe(
         self,

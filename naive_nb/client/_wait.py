@@ -139,7 +139,13 @@ async def wait_for(
         origin = _origin(current, now)
         schedule = pace.schedule(current, now if origin is None else origin)
     line = pace.lineup
-    line.add(current.id, accepted=now if origin is None else origin, seconds=schedule.estimate)
+    line.add(
+        current.id,
+        accepted=now if origin is None else origin,
+        seconds=schedule.estimate,
+        model=current.model or "",
+        estimate=current.estimated_seconds,
+    )
     try:
         if not isinstance(job, Job):
             _observe(schedule, line, current, retry_after, origin)
@@ -176,7 +182,7 @@ async def _poll(
         delay = schedule.delay(now)
         start = line.start_of(current.id)
         if start is not None:  # queued behind others of ours: nothing to see before it starts
-            delay = max(delay, schedule.first_look(start) - now)
+            delay = max(delay, schedule.first_look(start, line.pace(current.id)) - now)
         pause = limiter.pause_left(Priority.POLL)
         if pause is not None and pause > delay:
             # The rate limit holds the next look longer than the schedule would: say why

@@ -7,10 +7,11 @@ from naive_nb.client._lineup import Lineup
 
 
 def _sweep(jobs: int, seconds: float = 10.0) -> Lineup:
-    """``jobs`` jobs accepted at 0.0, 0.1, 0.2, ... (j0 oldest), none looked at yet."""
+    """``jobs`` jobs of one model accepted at 0.0, 0.1, 0.2, ... (j0 oldest), estimated at
+    ``seconds``, none looked at yet."""
     line = Lineup()
     for n in range(jobs):
-        line.add(f"j{n}", accepted=n / 10, seconds=seconds)
+        line.add(f"j{n}", accepted=n / 10, seconds=seconds, model="m", estimate=seconds)
     return line
 
 
@@ -103,3 +104,34 @@ def test_changes_are_counted_only_while_the_lineup_predicts() -> None:
     assert line.changes == 1  # predictions start: waits plan again
     line.saw("j0", now=10.5, status="completed", ended=10.0)
     assert line.changes == 2
+
+
+def test_jobs_that_run_shorter_than_their_estimate_shorten_the_wait_predicted() -> None:
+    # a cautious estimate (10 s) for jobs that really take 1 s: once ours are seen ending that
+    # fast, a job queued behind them is expected to start seconds, not whole estimates, later
+    line = _sweep(6)
+    line.saw("j0", now=0.5, status="processing", progress=50.0, running_since=0.0)
+    line.saw("j1", now=0.5, status="queued")
+    line.saw("j2", now=0.5, status="queued")
+    assert line.capacity == 1
+    assert line.start_of("j5") == 1.0 + 4 * 10.0  # j0 ends at 1.0; j1-j4 ahead, 10 s each
+    line.saw("j0", now=1.2, status="completed", running_since=0.0, ended=1.0)
+    line.saw("j1", now=2.1, status="completed", running_since=1.0, ended=2.0)
+    # j0 and j1 ran 1/10 of their estimate: j2, j3, j4 are taken to take 1 s each
+    assert abs(line.start_of("j5") - (2.0 + 3 * 1.0)) < 1e-9
+    assert abs(line.pace("j5") - 0.1) < 1e-9
+    # a job whose expected time was learnt since (1.2 s) is not shortened twice
+    line.add("late", accepted=0.9, seconds=1.2, model="m", estimate=10.0)
+    assert abs(line.pace("late") - 1.0 / 1.2) < 1e-9
+    # nor is a job of another model, of which nothing has ended yet
+    line.add("other", accepted=0.95, seconds=10.0, model="n", estimate=10.0)
+    assert line.pace("other") == 1.0
+
+
+def test_jobs_that_run_longer_than_their_estimate_do_not_put_looks_off() -> None:
+    line = _sweep(4)
+    line.saw("j0", now=5.0, status="processing", progress=50.0, running_since=0.0)
+    line.saw("j1", now=5.0, status="queued")
+    line.saw("j2", now=5.0, status="queued")
+    line.saw("j0", now=31.0, status="completed", running_since=0.0, ended=30.0)  # 3x its estimate
+    assert line.start_of("j2") == 40.0  # j1 from 30, for its estimate of 10 s: no more
