@@ -194,11 +194,14 @@ class AsyncClient:
         return data
 
     # ------------------------------------------------------------------ cancel
-    async def cancel(self, job_id: str) -> Job:
-        """Cancel a queued or processing job. A job that already finished is returned as it is."""
+    async def cancel(self, job_id: str, *, at_once: bool = False) -> Job:
+        """Cancel a queued or processing job. A job that already finished is returned as it is.
+
+        ``at_once``: send it now, whatever is left of the rate-limit budget (stopping a run: a
+        job left running until the next window is charged); a 429 then fails the cancel."""
         try:
             path = f"/v1/jobs/{check_job_id(job_id)}"
-            response = await self._transport.request("DELETE", path)
+            response = await self._transport.request("DELETE", path, limited=not at_once)
         except ConflictError:
             return await self.get(job_id)  # it finished first: report how it ended
         return Job.from_api(response.json())

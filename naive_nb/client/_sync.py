@@ -267,8 +267,8 @@ class Client:
     def usage(self, days: int = 30, limit: int = 50) -> dict[str, Any]:
         return self._run(self._async.usage(days, limit))
 
-    def cancel(self, job_id: str) -> Job:
-        return self._run(self._async.cancel(job_id))
+    def cancel(self, job_id: str, *, at_once: bool = False) -> Job:
+        return self._run(self._async.cancel(job_id, at_once=at_once))
 
     def download(self, job: str | Job) -> list[GeneratedImage]:
         return self._run(self._async.download(job))

@@ -226,12 +226,14 @@ class Transport:
         *,
         params: Mapping[str, Any] | None = None,
         priority: Priority = Priority.WORK,
+        limited: bool = True,
     ) -> httpx.Response:
-        """A request that creates nothing (reads, cancel), retried; raises the reply's error."""
+        """A request that creates nothing (reads, cancel), retried; raises the reply's error.
+        ``limited=False``: each attempt goes without waiting for the limiter (see :meth:`send`)."""
 
         async def attempt(max_wait: float) -> httpx.Response | Failed:
             return await self.send(
-                method, path, params=params, priority=priority, max_wait=max_wait
+                method, path, params=params, priority=priority, max_wait=max_wait, limited=limited
             )
 
         async def pause(failure: Failure, decision: Decision) -> None:

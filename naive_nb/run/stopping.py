@@ -50,7 +50,8 @@ async def _cancel(client: Engine, job_id: str) -> Job | Exception:
     whole for a front end to word: a ``TimeoutError`` when no answer came within
     :data:`CANCEL_TIMEOUT`)."""
     try:
-        return await asyncio.wait_for(client.cancel(job_id), CANCEL_TIMEOUT)
+        # at once: held for the next rate-limit window, a running job would be charged
+        return await asyncio.wait_for(client.cancel(job_id, at_once=True), CANCEL_TIMEOUT)
     except asyncio.TimeoutError:
         return TimeoutError(f"no answer within {CANCEL_TIMEOUT:g} s")
     except Exception as error:

@@ -464,3 +464,26 @@ async def test_wait_given_a_job_read_back_paces_from_its_age(
         before = time.monotonic()
         await client.wait(snapshot)
     assert len(starts) == 1 and starts[0] == pytest.approx(before - 30, abs=1.0)
+
+
+async def test_a_cancel_at_once_does_not_wait_for_the_next_rate_limit_window(
+    fake_api: FakeAPI, mock_client: Callable[..., AsyncClient]
+) -> None:
+    # the submit's reply spends the window: a limited request waits about a minute for the next
+    spent = {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "60"}
+
+    def submit_spending_the_budget(request: httpx.Request) -> httpx.Response:
+        job = fake_api.create(request)
+        body = {"id": job["id"], "job_id": job["id"], "status": "queued"}
+        return httpx.Response(202, json=body, headers=spent)
+
+    fake_api.script[("POST", "/v1/images/generate")] = [submit_spending_the_budget]
+    fake_api.polls_until_done = 10**6
+    async with mock_client() as client:
+        job = await client.submit(MODEL, {"prompt": "a"})
+        delete = ("DELETE", f"/v1/jobs/{job.id}")
+        with pytest.raises(RateLimitError):  # the limiter would hold it past the call's wait
+            await asyncio.wait_for(client.cancel(job.id), 0.5)
+        assert fake_api.sent(*delete) == []
+        stopped = await asyncio.wait_for(client.cancel(job.id, at_once=True), 0.5)
+        assert stopped.status == "cancelled" and len(fake_api.sent(*delete)) == 1

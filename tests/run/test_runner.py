@@ -116,7 +116,7 @@ class FakeEngine:
         await asyncio.Event().wait()  # until the run is stopped
         raise AssertionError("unreachable")
 
-    async def cancel(self, job_id: str) -> Job:
+    async def cancel(self, job_id: str, *, at_once: bool = False) -> Job:
         self.cancel_calls.append(job_id)
         return Job(id=job_id, status="cancelled")
 
@@ -156,7 +156,7 @@ def test_a_second_interrupt_during_the_cancels_still_cancels_and_journals_each_j
                 _thread.interrupt_main()
             return await super().wait(job, **kwargs)
 
-        async def cancel(self, job_id: str) -> Job:
+        async def cancel(self, job_id: str, *, at_once: bool = False) -> Job:
             self.cancel_calls.append(job_id)
             if job_id == "job-1":
                 _thread.interrupt_main()  # Ctrl-C again while the DELETEs are in flight
