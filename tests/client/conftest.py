@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from naive_nb import errors
 from naive_nb.client import _backend
 from naive_nb.client._async import AsyncClient
 from naive_nb.client._polling import PollSchedule
@@ -244,3 +245,20 @@ def mock_client(fake_api: FakeAPI) -> Callable[..., AsyncClient]:
         )
 
     return make
+
+
+async def refused_401(
+    monkeypatch: pytest.MonkeyPatch,
+    fake_api: FakeAPI,
+    env: dict[str, str],
+    args: dict[str, Any],
+) -> errors.AuthenticationError:
+    """What a client configured by ``env`` and ``args`` raises when the API answers 401."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    fake_api.script[("GET", "/v1/status")] = [error(401, "unauthorized", "Invalid API key.")]
+    client = AsyncClient(transport=httpx.MockTransport(fake_api), **args)
+    async with client:
+        with pytest.raises(errors.AuthenticationError) as info:
+            await client.status()
+    return info.value

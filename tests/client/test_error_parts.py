@@ -25,7 +25,7 @@ from naive_nb.client._validation import (
     validate_values,
 )
 
-from .conftest import FakeAPI, error
+from .conftest import FakeAPI, refused_401
 
 SCHNELL = "fal-ai/flux/schnell"
 
@@ -244,14 +244,7 @@ async def test_a_401_says_where_the_key_and_the_address_came_from(
     args: dict[str, str],
     facts: tuple[Any, ...],
 ) -> None:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    fake_api.script[("GET", "/v1/status")] = [error(401, "unauthorized", "Invalid API key.")]
-    client = AsyncClient(transport=httpx.MockTransport(fake_api), **args)  # type: ignore[arg-type]
-    async with client:
-        with pytest.raises(errors.AuthenticationError) as info:
-            await client.status()
-    refused = info.value
+    refused = await refused_401(monkeypatch, fake_api, env, args)
     got = (refused.backend, refused.base_url, refused.key_from, refused.url_from)
     assert (*got, refused.to_go_local) == facts
     assert refused.summary == "Invalid API key."

@@ -11,7 +11,7 @@ from naive_nb import errors
 from naive_nb.client._async import AsyncClient
 from naive_nb.client._types import Price
 
-from .conftest import FakeAPI, error
+from .conftest import FakeAPI, error, refused_401
 
 
 def test_the_docstring_tree_is_the_real_hierarchy() -> None:
@@ -233,12 +233,6 @@ async def test_401_advice_matches_the_configuration(
     says: str,
     never: str,
 ) -> None:
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    fake_api.script[("GET", "/v1/status")] = [error(401, "unauthorized", "Invalid API key.")]
-    client = AsyncClient(transport=httpx.MockTransport(fake_api), **args)  # type: ignore[arg-type]
-    async with client:
-        with pytest.raises(errors.AuthenticationError) as info:
-            await client.status()
-    assert says in str(info.value)
-    assert never not in str(info.value)
+    refused = await refused_401(monkeypatch, fake_api, env, args)
+    assert says in str(refused)
+    assert never not in str(refused)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -11,27 +12,27 @@ from tests.notebooks.notebooks import Executed, execute_keyless, execute_with_ca
 Run = Callable[[str], Executed]
 
 
-@pytest.fixture(scope="session")
-def keyless(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """``keyless(name)``: the notebook as a reader runs it (no key), executed once."""
+def _once(
+    execute: Callable[[str, Path], Executed], way: str, folders: pytest.TempPathFactory
+) -> Run:
+    """``run(name)``: the notebook executed ``execute``'s way the first time it is asked for."""
     done: dict[str, Executed] = {}
 
     def run(name: str) -> Executed:
         if name not in done:
-            done[name] = execute_keyless(name, tmp_path_factory.mktemp(f"{name}-keyless"))
+            done[name] = execute(name, folders.mktemp(f"{name}-{way}"))
         return done[name]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def keyless(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """``keyless(name)``: the notebook as a reader runs it (no key), executed once."""
+    return _once(execute_keyless, "keyless", tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def canary(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """``canary(name)``: the notebook run with the canary key on a server here, once."""
-    done: dict[str, Executed] = {}
-
-    def run(name: str) -> Executed:
-        if name not in done:
-            done[name] = execute_with_canary(name, tmp_path_factory.mktemp(f"{name}-canary"))
-        return done[name]
-
-    return run
+    return _once(execute_with_canary, "canary", tmp_path_factory)

@@ -5,7 +5,6 @@ values cost only the new cells, identical cells run once, and a failure keeps it
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +14,17 @@ from naive_nb.client import AsyncClient, Client, Job
 from naive_nb.errors import JobFailed, ProviderError
 from naive_nb.local import LocalServer, serve_local
 from naive_nb.notebook import notes
-from naive_nb.run import CancelToken, Request, RunInterrupted, RunProgress, Session, Settings
+from naive_nb.run import CancelToken, Request, RunInterrupted, RunProgress, Session
 from naive_nb.run.axes import axis_from_spec, axis_from_values
 from naive_nb.run.journal import JobJournal
 from tests.conftest import CANARY_KEY
+from tests.run.conftest import session_at
 
 SCHNELL, DEV = "fal-ai/flux/schnell", "fal-ai/flux/dev"
 
 
-@pytest.fixture
-def client(local_server: LocalServer) -> Iterator[Client]:
-    with Client(CANARY_KEY, base_url=local_server.url) as made:
-        yield made
-
-
 def _session(root: Path, client: Any) -> Session:
-    return Session(Settings(store=root, image_size="square"), client, progress_interval=0.0)
+    return session_at(root, client, image_size="square")
 
 
 def _request(prompt: str, *specs: str, seeds: tuple[int, ...] = (1, 2)) -> Request:

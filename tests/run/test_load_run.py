@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from naive_nb.run.records import MANIFEST_NAME
 from naive_nb.run.runs import RUNS_DIR, RunBook
 from naive_nb.run.store import without_provenance
 from tests.conftest import CANARY_KEY
+from tests.run.conftest import session_at
 
 SCHNELL, DEV = "fal-ai/flux/schnell", "fal-ai/flux/dev"
 SWEEP = Request(
@@ -40,14 +40,8 @@ SWEEP = Request(
 )
 
 
-@pytest.fixture
-def client(local_server: LocalServer) -> Iterator[Client]:
-    with Client(CANARY_KEY, base_url=local_server.url) as made:
-        yield made
-
-
-def _session(root: Path, client: Client) -> Session:
-    return Session(Settings(store=root, image_size="square"), client, progress_interval=0.0)
+def _session(root: Path, client: Any) -> Session:
+    return session_at(root, client, image_size="square")
 
 
 def _other_session(root: Path, client: Client) -> Session:

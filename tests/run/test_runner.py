@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import _thread
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +24,6 @@ from naive_nb.run import (
     RunInterrupted,
     RunProgress,
     Session,
-    Settings,
 )
 from naive_nb.run.cache import RequestCache
 from naive_nb.run.claims import match_claims
@@ -33,18 +31,9 @@ from naive_nb.run.journal import JobJournal
 from naive_nb.run.keeper import Keeper
 from naive_nb.run.store import ResultStore
 from tests.conftest import CANARY_KEY
+from tests.run.conftest import session_at
 
 MODEL = "fal-ai/flux/schnell"
-
-
-@pytest.fixture
-def client(local_server: LocalServer) -> Iterator[Client]:
-    with Client(CANARY_KEY, base_url=local_server.url) as made:
-        yield made
-
-
-def _session(root: Path, client: Any, **settings: Any) -> Session:
-    return Session(Settings(store=root, **settings), client, progress_interval=0.0)
 
 
 def _fox(*seeds: int, **params: Any) -> Request:
@@ -64,7 +53,7 @@ def test_every_job_is_journaled_before_it_is_polled(client: Client, tmp_path: Pa
                 journaled = [e["job_id"] for e in JobJournal(tmp_path).entries()]
                 seen.append((job.job_id, journaled))
 
-    session = _session(tmp_path, client)
+    session = session_at(tmp_path, client)
     outcome = session.run(session.plan(_fox(3, 1, 2)), observer=observe)
     assert [r.seed for r in outcome.records] == [3, 1, 2]  # the order asked
     assert seen, "no progress was reported"
@@ -77,7 +66,7 @@ def test_every_job_is_journaled_before_it_is_polled(client: Client, tmp_path: Pa
 def test_a_rerun_mixes_cached_and_new_jobs_in_order(
     client: Client, local_server: LocalServer, tmp_path: Path
 ) -> None:
-    session = _session(tmp_path, client)
+    session = session_at(tmp_path, client)
     session.run(session.plan(_fox(2)))
     posts = _posts(local_server)
     outcome = session.run(session.plan(_fox(1, 2, 3)))
@@ -166,7 +155,7 @@ def test_a_second_interrupt_during_the_cancels_still_cancels_and_journals_each_j
             return Job(id=job_id, status="cancelled")
 
     engine = Slow()
-    interrupt = _interrupt(tmp_path, _session(tmp_path, FakeClient(engine)), _fox(1, 2, 3))
+    interrupt = _interrupt(tmp_path, session_at(tmp_path, FakeClient(engine)), _fox(1, 2, 3))
     report = interrupt.report
     assert sorted(engine.cancel_calls) == ["job-1", "job-2", "job-3"]  # each once, all of them
     assert report.cancelled == ("job-1", "job-3")
@@ -196,7 +185,7 @@ def test_ctrl_c_right_after_a_job_is_journalled_cancels_it(tmp_path: Path) -> No
             return job
 
     engine = Cut()
-    interrupt = _interrupt(tmp_path, _session(tmp_path, FakeClient(engine)), _fox(1, 2))
+    interrupt = _interrupt(tmp_path, session_at(tmp_path, FakeClient(engine)), _fox(1, 2))
     assert engine.cancel_calls == ["job-1"]
     assert interrupt.report.cancelled == ("job-1",)
     assert "no job was still running" not in notes.interrupted(interrupt.report)
@@ -215,7 +204,7 @@ def test_every_job_is_waited_for_at_once_as_the_accepted_job(tmp_path: Path) -> 
             raise JobFailed(job.id, "no luck")
 
     engine = Together()
-    session = _session(tmp_path, FakeClient(engine))
+    session = session_at(tmp_path, FakeClient(engine))
     outcome = session.run(session.plan(_fox(1, 2, 3)))
     assert sorted(getattr(job, "id", job) for job in engine.waited) == ["job-1", "job-2", "job-3"]
     assert all(isinstance(job, Job) for job in engine.waited)
@@ -236,7 +225,7 @@ def test_a_notice_shows_on_the_current_state_until_the_next_status(tmp_path: Pat
             kwargs["on_update"](Job(id=job.id, status="processing", progress=40.0))
             raise JobFailed(job.id, "no luck")
 
-    session = _session(tmp_path, FakeClient(Paused()))
+    session = session_at(tmp_path, FakeClient(Paused()))
     session.run(session.plan(_fox(1)), observer=states.append)
     shown = [(s.jobs[0].status, s.notice) for s in states]
     assert shown[:5] == [
@@ -264,7 +253,7 @@ def test_an_interrupted_submit_keeps_the_clients_account(tmp_path: Path) -> None
             return await super().submit(model, input, **kwargs)
 
     engine = Cut()
-    session = _session(tmp_path, FakeClient(engine))
+    session = session_at(tmp_path, FakeClient(engine))
     with pytest.raises(RunInterrupted) as caught:
         session.run(session.plan(_fox(1, 2)), cancel=token)
     message = notes.interrupted(caught.value.report)
@@ -286,7 +275,7 @@ def test_a_cancel_token_stops_a_started_run_on_the_server(tmp_path: Path) -> Non
         serve_local(api_key=CANARY_KEY, time_scale=1.0, spread=0.0, rate_limit=None) as slow,
         Client(CANARY_KEY, base_url=slow.url) as client,
     ):
-        session = _session(tmp_path, client)
+        session = session_at(tmp_path, client)
         seen: list[RunProgress] = []
         handle = session.start(session.plan(_fox(1, 2, 3, 4)), observer=seen.append)
         while not any(all(j.job_id and j.status != "submitting" for j in s.jobs) for s in seen):
@@ -309,7 +298,7 @@ def test_a_cancel_token_stops_a_started_run_on_the_server(tmp_path: Path) -> Non
 
 
 def test_a_started_run_can_be_awaited(client: Client, tmp_path: Path) -> None:
-    session = _session(tmp_path, client)
+    session = session_at(tmp_path, client)
     handle = session.start(session.plan(_fox(5, 6)))
 
     async def wait() -> Outcome:
@@ -320,7 +309,7 @@ def test_a_started_run_can_be_awaited(client: Client, tmp_path: Path) -> None:
 
 
 def test_the_journal_records_the_backend_of_each_job(client: Client, tmp_path: Path) -> None:
-    session = _session(tmp_path, client)
+    session = session_at(tmp_path, client)
     session.run(session.plan(_fox(1)))
     submitted = [e for e in JobJournal(tmp_path).entries() if e["event"] == "submitted"]
     assert submitted[0]["backend"] == urlsplit(client.base_url).netloc
@@ -330,7 +319,7 @@ def test_requests_without_a_seed_are_never_cached(
     client: Client, local_server: LocalServer, tmp_path: Path
 ) -> None:
     # Recraft v3 takes no seed: each request draws a new image, so a re-run must run again
-    session = _session(tmp_path, client)
+    session = session_at(tmp_path, client)
     request = Request("a fox", model="fal-ai/recraft-v3", params={"image_size": "square"})
     first = session.run(session.plan(request))
     second = session.run(session.plan(request))
@@ -343,7 +332,7 @@ def test_requests_without_a_seed_are_never_cached(
     assert (
         image.seed is not None and image.path.name == f"1-seed{image.seed}.{image.path.suffix[1:]}"
     )
-    cache_only = _session(tmp_path, client, cache_only=True)
+    cache_only = session_at(tmp_path, client, cache_only=True)
     with pytest.raises(CacheMiss, match="takes no seed"):
         cache_only.run(cache_only.plan(request))
 
@@ -378,7 +367,7 @@ def test_every_interrupted_submit_outcome_is_worded_for_a_notebook(
 def test_a_completed_job_without_images_is_never_stored_cached_or_closed(
     client: Client, local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    session = _session(tmp_path, client)
+    session = session_at(tmp_path, client)
     plan = session.plan(_fox(1))
 
     async def no_images(job: Any) -> list[Any]:
